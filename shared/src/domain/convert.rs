@@ -1,0 +1,56 @@
+//! The converter's contract: what the job manager sends it and what it answers.
+//!
+//! It crosses a Lambda Invoke boundary as JSON, so it carries keys, never file
+//! contents (Lambda refuses payloads over 6 MB).
+
+use serde::{Deserialize, Serialize};
+
+/// Payload of a converter invocation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConvertRequest {
+    /// The job being converted (names the output zip).
+    pub job_id: String,
+    /// `owner/repo/commit10`, for log lines.
+    pub identifier: String,
+    /// Repository name: the last resort for detecting language, resource and book.
+    pub repo_name: String,
+    /// Resource type if the requester knew it, else `unknown`.
+    pub resource_type: String,
+    /// Input format if known, else `unknown`.
+    pub input_format: String,
+    /// Requested output (`html`).
+    pub output_format: String,
+    /// An `http(s)://` archive URL or `s3://<preconvert bucket>/<key>`.
+    pub source: String,
+    /// Key in the CDN bucket where the output zip goes (`tx/job/<id>.zip`).
+    pub output_key: String,
+}
+
+/// Answer of a converter invocation, as tX's converters answered.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConvertResult {
+    /// Whether an output zip was written and is worth publishing.
+    pub success: bool,
+    /// What was done, in order (files in alphabetical order).
+    #[serde(default)]
+    pub log: Vec<String>,
+    /// Odd input converted anyway, each naming file, line and marker.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// Input that could not be converted, each naming the file.
+    #[serde(default)]
+    pub errors: Vec<String>,
+    /// Key of the output zip in the CDN bucket when `success`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+}
+
+/// Files every output zip holds at its root, besides the pages.
+pub mod output_files {
+    /// The normalised manifest as JSON ([`crate::domain::manifest::NormalizedManifest`]).
+    pub const MANIFEST_JSON: &str = "manifest.json";
+    /// The same manifest as YAML, for people and RC tools.
+    pub const MANIFEST_YAML: &str = "manifest.yaml";
+    /// Navigation data ([`crate::domain::navigation::Navigation`]).
+    pub const INDEX_JSON: &str = "index.json";
+}

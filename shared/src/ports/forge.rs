@@ -1,0 +1,80 @@
+//! Forge client port: tells the forge how a commit's build went.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// Which forge API dialect to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ForgeKind {
+    /// Gitea (and Forgejo).
+    Gitea,
+    /// Gogs (no commit status API).
+    Gogs,
+    /// GitHub and GitHub Enterprise.
+    Github,
+    /// GitLab.
+    Gitlab,
+}
+
+/// State of a commit status, in the forge-neutral words of Gitea/GitHub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusState {
+    /// Build requested or running.
+    Pending,
+    /// Published without errors.
+    Success,
+    /// Published with errors, or not published.
+    Failure,
+    /// The pipeline itself failed.
+    Error,
+}
+
+/// A commit status to set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommitStatus {
+    /// The forge's dialect.
+    pub forge: ForgeKind,
+    /// API base (`https://git.door43.org/api/v1`, `https://api.github.com`).
+    pub api_base: String,
+    /// `owner/repo`.
+    pub repo: String,
+    /// Full commit SHA.
+    pub commit_id: String,
+    /// The state.
+    pub state: StatusState,
+    /// Link shown with the status (the build log or the site).
+    pub target_url: String,
+    /// Short text shown with the status.
+    pub description: String,
+}
+
+/// Why the forge could not be told.
+#[derive(Debug, thiserror::Error)]
+pub enum ForgeError {
+    /// No token is configured for this forge, so no status can be set.
+    #[error("no forge token configured")]
+    NoToken,
+    /// The forge has no status API (Gogs).
+    #[error("{0:?} has no commit status API")]
+    Unsupported(ForgeKind),
+    /// The forge answered with an error status.
+    #[error("forge answered {status}: {body}")]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// First part of the body.
+        body: String,
+    },
+    /// The forge could not be reached.
+    #[error("forge unreachable: {0}")]
+    Unreachable(String),
+}
+
+/// Client of the forges' commit status APIs.
+#[async_trait]
+pub trait ForgeClient: Send + Sync {
+    /// Sets one commit status.
+    async fn set_status(&self, status: &CommitStatus) -> Result<(), ForgeError>;
+}
