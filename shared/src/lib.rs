@@ -4,6 +4,14 @@
 //! and directory buckets on one machine, DynamoDB/S3/Lambda on AWS) is decided
 //! once, at start-up, by the binary.
 
+pub mod config;
 pub mod domain;
+pub mod dynamo_json;
+pub mod filter;
+pub mod local;
 pub mod ports;
+pub mod signature;
 pub mod time;
+
+#[cfg(feature = "aws")]
+pub mod aws;

@@ -1,0 +1,89 @@
+//! The embedded runtime's SQLite database: tables, the durable event log and
+//! the consumers' checkpoints live in one file, so a row and the stream record
+//! of its change are committed in the same transaction.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rusqlite::Connection;
+use tokio::sync::Notify;
+
+use crate::ports::TableError;
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA foreign_keys = ON;
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id     TEXT PRIMARY KEY,
+    repo       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    item       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_repo_created ON jobs (repo, created_at);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
+CREATE TABLE IF NOT EXISTS manifests (
+    repo TEXT PRIMARY KEY,
+    item TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_source_seq ON events (source, seq);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    consumer TEXT PRIMARY KEY,
+    seq      INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    seq      INTEGER NOT NULL,
+    consumer TEXT NOT NULL,
+    reason   TEXT NOT NULL,
+    record   TEXT NOT NULL,
+    PRIMARY KEY (consumer, seq)
+);
+";
+
+/// A shared handle on the database, plus a bell rung after every appended
+/// event so the router delivers at once instead of at its next poll.
+#[derive(Clone)]
+pub struct Db {
+    conn: Arc<Mutex<Connection>>,
+    bell: Arc<Notify>,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database file and its schema.
+    pub fn open(path: &Path) -> Result<Db, TableError> {
+        let conn = Connection::open(path).map_err(backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
+        conn.execute_batch(SCHEMA).map_err(backend)?;
+        Ok(Db { conn: Arc::new(Mutex::new(conn)), bell: Arc::new(Notify::new()) })
+    }
+
+    /// Locks the connection. SQLite calls here are short (single rows, small
+    /// batches), so a plain mutex held across one call is enough.
+    pub fn lock(&self) -> Result<MutexGuard<'_, Connection>, TableError> {
+        self.conn.lock().map_err(|_| TableError::Backend("database mutex poisoned".into()))
+    }
+
+    /// Wakes whoever waits for new events.
+    pub fn ring(&self) {
+        self.bell.notify_waiters();
+        self.bell.notify_one();
+    }
+
+    /// Waits until an event is appended (or returns at once if one was
+    /// appended since the last wait).
+    pub async fn wait_for_events(&self) {
+        self.bell.notified().await;
+    }
+}
+
+/// Maps SQLite errors to the ports' backend error.
+pub(crate) fn backend(e: rusqlite::Error) -> TableError {
+    TableError::Backend(format!("sqlite: {e}"))
+}
