@@ -4,6 +4,7 @@
 //! and directory buckets on one machine, DynamoDB/S3/Lambda on AWS) is decided
 //! once, at start-up, by the binary.
 
+pub mod api;
 pub mod config;
 pub mod domain;
 pub mod dynamo_json;

@@ -43,6 +43,13 @@ pub struct ConvertResult {
     /// Key of the output zip in the CDN bucket when `success`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
+    /// The resource type the converter detected (`bible`, `obs`, …), so the
+    /// job and its build log name it even when the webhook could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    /// The input format it found (`usfm`, `md`, `tsv`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_format: Option<String>,
 }
 
 /// Files every output zip holds at its root, besides the pages.

@@ -8,7 +8,7 @@ pub mod job_table;
 pub mod manifest_table;
 pub mod object_store;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use forge::{CommitStatus, ForgeClient, ForgeError, ForgeKind, StatusState};
 pub use invoker::{FunctionInvoker, InvokeError, MAX_PAYLOAD_BYTES};
 pub use job_table::{JobTable, TableError};

@@ -1,0 +1,66 @@
+//! The job manager's HTTP API: `POST /tx/job`, `GET /tx/job/{id}`, and the
+//! read API for dashboards (`GET /api/projects…`, see `read_api`).
+
+use lambda_http::{Body, Request, Response};
+use tx_shared::api::{body_bytes, error, header, json};
+use tx_shared::domain::job_request::{JobDisposition, JobRequest};
+use tx_shared::signature::{CALLBACK_SIGNATURE_HEADER, verify_hex};
+
+use crate::deps::ManagerDeps;
+use crate::error::ManagerError;
+use crate::read_api;
+use crate::request::request_job;
+
+/// Largest job request accepted.
+const MAX_BODY: usize = 256 * 1024;
+
+/// Routes one API request.
+pub async fn handle_http(req: Request, deps: &ManagerDeps) -> Result<Response<Body>, lambda_http::Error> {
+    let path = req.uri().path().trim_end_matches('/').to_string();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    // A REST API stage name may precede the routes; start at the first known root.
+    let start = segments.iter().position(|s| *s == "tx" || *s == "api").unwrap_or(segments.len());
+    let method = req.method().as_str();
+    let response = match (method, &segments[start..]) {
+        ("POST", ["tx", "job"]) => post_job(&req, deps).await,
+        ("GET", ["tx", "job", id]) => get_job(id, deps).await,
+        ("GET", ["api", rest @ ..]) => read_api::route(rest, deps).await,
+        (_, ["tx", "job"]) | (_, ["tx", "job", _]) => {
+            error(405, "method_not_allowed", format!("{method} is not allowed on {path}"))
+        }
+        _ => error(404, "not_found", format!("no route for {method} {path}")),
+    };
+    Ok(response)
+}
+
+async fn post_job(req: &Request, deps: &ManagerDeps) -> Response<Body> {
+    let body = body_bytes(req.body());
+    if body.len() > MAX_BODY {
+        return error(413, "payload_too_large", format!("job requests are limited to {MAX_BODY} bytes"));
+    }
+    let signed = header(req, CALLBACK_SIGNATURE_HEADER)
+        .is_some_and(|sig| verify_hex(deps.config.callback_secret.as_bytes(), body, sig));
+    if !signed {
+        return error(401, "bad_signature", format!("missing or wrong {CALLBACK_SIGNATURE_HEADER}"));
+    }
+    let request: JobRequest = match serde_json::from_slice(body) {
+        Ok(r) => r,
+        Err(e) => return error(400, "malformed_payload", format!("not a job request: {e}")),
+    };
+    match request_job(request, deps).await {
+        Ok(answer) => {
+            let status = if answer.disposition == JobDisposition::Existing { 200 } else { 202 };
+            json(status, &answer)
+        }
+        Err(ManagerError::Invalid(m)) => error(400, "invalid_request", m),
+        Err(ManagerError::Table(e)) => error(503, "unavailable", format!("job table: {e}")),
+    }
+}
+
+async fn get_job(id: &str, deps: &ManagerDeps) -> Response<Body> {
+    match deps.jobs.get(id).await {
+        Ok(Some(job)) => json(200, &serde_json::json!({ "job": job })),
+        Ok(None) => error(404, "not_found", format!("no job {id}")),
+        Err(e) => error(503, "unavailable", format!("job table: {e}")),
+    }
+}

@@ -1,0 +1,177 @@
+//! Running one job: claim it (`requested → started`), invoke its converter,
+//! record the result (`started → finished`), post the callback.
+//!
+//! The claim is a conditional write on the version the stream record carried,
+//! so a redelivered or duplicated record finds the job already moved and does
+//! nothing. The finish is conditional too: if the sweep gave up on this
+//! attempt meanwhile, this late result is dropped rather than overwriting the
+//! newer state.
+
+use chrono::Duration;
+use tx_shared::domain::convert::ConvertRequest;
+use tx_shared::domain::convert::ConvertResult;
+use tx_shared::domain::job::{Job, JobResult, JobStatus, output_key};
+use tx_shared::ports::{InvokeError, TableError};
+
+use crate::callback::post_callback;
+use crate::deps::ManagerDeps;
+
+/// What became of a stream record's job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunOutcome {
+    /// Another delivery or writer had already moved the job: nothing done.
+    NotClaimed,
+    /// Converted (or failed) and recorded.
+    Finished(Box<Job>),
+    /// Converter unavailable: returned to `requested` for another attempt.
+    Requeued(Box<Job>),
+    /// Finished, but the sweep had moved on: the result was dropped.
+    Stale,
+}
+
+/// Claims and runs `job`, which the caller read at `job.version`.
+pub async fn run_job(job: Job, deps: &ManagerDeps) -> Result<RunOutcome, TableError> {
+    if job.status != JobStatus::Requested {
+        return Ok(RunOutcome::NotClaimed);
+    }
+    let now = deps.clock.now();
+    let mut claim = job.clone();
+    claim.status = JobStatus::Started;
+    claim.attempts += 1;
+    claim.started_at = Some(now);
+    claim.deadline = Some(now + Duration::from_std(deps.config.job_timeout).unwrap_or(Duration::minutes(15)));
+    let module = deps
+        .registry
+        .pick(&job.resource_type, &job.input_format, &job.output_format)
+        .cloned();
+    claim.convert_module = module.as_ref().map(|m| m.name.clone());
+    claim.log.push(format!(
+        "{}: started attempt {} with {}",
+        tx_shared::time::format(&now),
+        claim.attempts,
+        claim.convert_module.as_deref().unwrap_or("no converter")
+    ));
+    let started = match deps.jobs.update(&claim, job.version).await {
+        Ok(j) => j,
+        Err(TableError::Conflict(_)) => return Ok(RunOutcome::NotClaimed),
+        Err(e) => return Err(e),
+    };
+
+    let Some(module) = module else {
+        let message = format!(
+            "no converter for resource type {:?}, input {:?}, output {:?}",
+            job.resource_type, job.input_format, job.output_format
+        );
+        return finish(started, failed(message), deps).await;
+    };
+
+    let request = ConvertRequest {
+        job_id: started.job_id.clone(),
+        identifier: started.identifier.clone(),
+        repo_name: started.repo_name.clone(),
+        resource_type: started.resource_type.clone(),
+        input_format: started.input_format.clone(),
+        output_format: started.output_format.clone(),
+        source: started.source.clone(),
+        output_key: output_key(&started.job_id),
+    };
+    let payload = match serde_json::to_value(&request) {
+        Ok(p) => p,
+        Err(e) => return finish(started, failed(format!("cannot encode converter request: {e}")), deps).await,
+    };
+    let answer = deps.invoker.invoke(&module.function, payload).await;
+    let result = match answer {
+        Ok(value) => match serde_json::from_value::<ConvertResult>(value) {
+            Ok(r) => r,
+            Err(e) => failed(format!("converter answered something that is not a result: {e}")),
+        },
+        Err(e @ (InvokeError::Throttled(_) | InvokeError::Backend(_)))
+            if started.attempts < deps.config.max_attempts =>
+        {
+            return requeue(started, &e.to_string(), deps).await;
+        }
+        Err(e) => failed(format!("converter {} failed: {e}", module.function)),
+    };
+    finish(started, result, deps).await
+}
+
+fn failed(message: String) -> ConvertResult {
+    ConvertResult { success: false, errors: vec![message], ..ConvertResult::default() }
+}
+
+/// Records the converter's result on the started job, then posts the callback.
+async fn finish(started: Job, result: ConvertResult, deps: &ManagerDeps) -> Result<RunOutcome, TableError> {
+    let now = deps.clock.now();
+    let mut done = started.clone();
+    let outcome = JobResult::from_counts(result.success, result.warnings.len(), result.errors.len());
+    done.status = JobStatus::Finished;
+    done.result = Some(outcome);
+    done.ended_at = Some(now);
+    done.deadline = None;
+    done.log.extend(result.log);
+    done.log.push(format!("{}: finished: {}", tx_shared::time::format(&now), outcome.as_str()));
+    done.warnings = result.warnings;
+    done.errors = result.errors;
+    done.output = if result.success { result.output } else { None };
+    if let Some(rt) = result.resource_type {
+        done.resource_type = rt;
+    }
+    if let Some(f) = result.input_format {
+        done.input_format = f;
+    }
+    done.message = Some(match outcome {
+        JobResult::Failed => done.errors.first().cloned().unwrap_or_else(|| "conversion failed".into()),
+        JobResult::Errors => format!("converted with {} error(s)", done.errors.len()),
+        JobResult::Warnings => format!("converted with {} warning(s)", done.warnings.len()),
+        JobResult::Success => "converted".into(),
+    });
+    let stored = match deps.jobs.update(&done, started.version).await {
+        Ok(j) => j,
+        Err(TableError::Conflict(_)) => {
+            tracing::warn!(job_id = %started.job_id, "job moved on while converting; result dropped");
+            return Ok(RunOutcome::Stale);
+        }
+        Err(e) => return Err(e),
+    };
+    post_callback(&stored, deps).await;
+    Ok(RunOutcome::Finished(Box::new(stored)))
+}
+
+/// Returns a started job to `requested` (its MODIFY record starts it again).
+async fn requeue(started: Job, reason: &str, deps: &ManagerDeps) -> Result<RunOutcome, TableError> {
+    let mut again = started.clone();
+    again.status = JobStatus::Requested;
+    again.deadline = None;
+    again.log.push(format!(
+        "{}: attempt {} could not run ({reason}); requeued",
+        tx_shared::time::format(&deps.clock.now()),
+        started.attempts
+    ));
+    match deps.jobs.update(&again, started.version).await {
+        Ok(j) => Ok(RunOutcome::Requeued(Box::new(j))),
+        Err(TableError::Conflict(_)) => Ok(RunOutcome::Stale),
+        Err(e) => Err(e),
+    }
+}
+
+/// Marks a job finished/failed with `message` (the sweep's last word) and
+/// posts its callback. Conditional on `job.version`.
+pub async fn fail_job(job: &Job, message: String, deps: &ManagerDeps) -> Result<Option<Job>, TableError> {
+    let mut done = job.clone();
+    let now = deps.clock.now();
+    done.status = JobStatus::Finished;
+    done.result = Some(JobResult::Failed);
+    done.ended_at = Some(now);
+    done.deadline = None;
+    done.errors.push(message.clone());
+    done.log.push(format!("{}: failed: {message}", tx_shared::time::format(&now)));
+    done.message = Some(message);
+    match deps.jobs.update(&done, job.version).await {
+        Ok(stored) => {
+            post_callback(&stored, deps).await;
+            Ok(Some(stored))
+        }
+        Err(TableError::Conflict(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,266 @@
+//! The job manager against the real local adapters (SQLite table with its
+//! stream log), a manual clock, and an in-process converter function.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{Duration, TimeZone, Utc};
+use serde_json::{Value, json};
+use tx_job_manager::{ManagerDeps, ModuleRegistry, RunOutcome, handle_stream, handle_sweep, request_job, run_job};
+use tx_shared::config::Config;
+use tx_shared::domain::convert::{ConvertRequest, ConvertResult};
+use tx_shared::domain::job::{CommitInfo, JobResult, JobStatus};
+use tx_shared::domain::job_request::{JobDisposition, JobRequest};
+use tx_shared::local::{InProcessInvoker, JOB_STREAM, LocalBackend, LocalFunction};
+use tx_shared::ports::{JobTable, ManualClock};
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    backend: LocalBackend,
+    clock: Arc<ManualClock>,
+    deps: ManagerDeps,
+    calls: Arc<AtomicUsize>,
+}
+
+fn config() -> Config {
+    Config::from_lookup(|k| {
+        Some(match k {
+            "TX_JOB_TIMEOUT_SECS" => "60".into(),
+            "TX_MAX_ATTEMPTS" => "2".into(),
+            "TX_CONVERTER_FUNCTION" => "convert".into(),
+            "TX_FORGE_TOKEN" | "TX_ALLOWED_HOSTS" | "TX_BRANCHES" => return None,
+            other => format!("{}-test", other.to_lowercase()),
+        })
+    })
+    .expect("test config")
+}
+
+/// `converter` answers each call; it counts calls.
+fn harness(converter: fn(ConvertRequest) -> Result<Value, String>) -> Harness {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config();
+    let backend = LocalBackend::open(dir.path(), &config).expect("backend");
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()));
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let f: LocalFunction = Arc::new(move |payload| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async move {
+            let req: ConvertRequest = serde_json::from_value(payload).map_err(|e| e.to_string())?;
+            converter(req)
+        })
+    });
+    let deps = ManagerDeps {
+        config: config.clone(),
+        jobs: backend.jobs.clone(),
+        manifests: backend.manifests.clone(),
+        invoker: Arc::new(InProcessInvoker::new().register("convert", f)),
+        clock: clock.clone(),
+        http: reqwest::Client::new(),
+        registry: ModuleRegistry::standard("convert"),
+    };
+    Harness { _dir: dir, backend, clock, deps, calls }
+}
+
+fn ok_converter(req: ConvertRequest) -> Result<Value, String> {
+    Ok(serde_json::to_value(ConvertResult {
+        success: true,
+        log: vec!["converted 2 files".into()],
+        warnings: vec!["64-2JN.usfm:3: \\v 3 duplicate".into()],
+        errors: vec![],
+        output: Some(req.output_key),
+        resource_type: Some("bible".into()),
+        input_format: Some("usfm".into()),
+    })
+    .map_err(|e| e.to_string())?)
+}
+
+fn request(commit: &str, delivery: &str) -> JobRequest {
+    JobRequest {
+        repo_owner: "demo".into(),
+        repo_name: "en_ulb".into(),
+        repo_url: Some("http://forge/demo/en_ulb".into()),
+        git_ref: "refs/heads/master".into(),
+        commit: CommitInfo { commit_id: commit.into(), ..CommitInfo::default() },
+        delivery_id: Some(delivery.into()),
+        resource_type: None,
+        input_format: None,
+        output_format: None,
+        source: format!("http://forge/demo/en_ulb/archive/{commit}.zip"),
+        callback: None,
+    }
+}
+
+const C1: &str = "1111111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const C2: &str = "2222222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+/// The stream records logged so far, as the Lambda event the mapping delivers.
+fn stream_event(h: &Harness) -> aws_lambda_events::event::dynamodb::Event {
+    let records: Vec<Value> = h
+        .backend
+        .events
+        .pending(JOB_STREAM, "test", 100)
+        .expect("pending")
+        .into_iter()
+        .map(|e| e.record)
+        .collect();
+    serde_json::from_value(json!({ "Records": records })).expect("event")
+}
+
+#[tokio::test]
+async fn redelivered_webhook_returns_the_existing_job() {
+    let h = harness(ok_converter);
+    let first = request_job(request(C1, "d1"), &h.deps).await.unwrap();
+    assert_eq!(first.disposition, JobDisposition::Created);
+    assert_eq!(first.job.identifier, "demo/en_ulb/1111111111");
+    let again = request_job(request(C1, "d1"), &h.deps).await.unwrap();
+    assert_eq!(again.disposition, JobDisposition::Existing);
+    assert_eq!(again.job.job_id, first.job.job_id);
+    assert_eq!(h.backend.jobs.by_repo("demo/en_ulb", 10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn newer_push_coalesces_into_the_waiting_job() {
+    let h = harness(ok_converter);
+    let first = request_job(request(C1, "d1"), &h.deps).await.unwrap();
+    h.clock.advance(Duration::seconds(5));
+    let second = request_job(request(C2, "d2"), &h.deps).await.unwrap();
+    assert_eq!(second.disposition, JobDisposition::Coalesced);
+    assert_eq!(second.job.job_id, first.job.job_id, "keeps its place");
+    assert_eq!(second.job.commit.commit_id, C2);
+    assert_eq!(second.job.created_at, first.job.created_at);
+    let superseded = second.superseded.expect("names the superseded commit");
+    assert_eq!(superseded.commit_id, C1);
+    assert_eq!(superseded.identifier, "demo/en_ulb/1111111111");
+}
+
+#[tokio::test]
+async fn invalid_requests_are_refused_before_anything_is_written() {
+    let h = harness(ok_converter);
+    let mut bad = request(C1, "d1");
+    bad.repo_owner = "../etc".into();
+    assert!(request_job(bad, &h.deps).await.is_err());
+    let mut bad = request(C1, "d1");
+    bad.commit.commit_id = "not-a-sha".into();
+    assert!(request_job(bad, &h.deps).await.is_err());
+    let mut bad = request(C1, "d1");
+    bad.source = "file:///etc/passwd".into();
+    assert!(request_job(bad, &h.deps).await.is_err());
+    assert!(h.backend.jobs.by_repo("demo/en_ulb", 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn stream_runs_a_job_once_even_when_the_record_is_redelivered() {
+    let h = harness(ok_converter);
+    let created = request_job(request(C1, "d1"), &h.deps).await.unwrap();
+    let event = stream_event(&h);
+    let response = handle_stream(event.clone(), &h.deps).await;
+    assert!(response.batch_item_failures.is_empty());
+    let response = handle_stream(event, &h.deps).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(h.calls.load(Ordering::SeqCst), 1, "converter ran once");
+
+    let job = h.backend.jobs.get(&created.job.job_id).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Finished);
+    assert_eq!(job.result, Some(JobResult::Warnings));
+    assert_eq!(job.attempts, 1);
+    assert_eq!(job.resource_type, "bible");
+    assert_eq!(job.output.as_deref(), Some(format!("tx/job/{}.zip", job.job_id).as_str()));
+    // requested → started → finished, as the stream saw it.
+    let statuses: Vec<String> = stream_event(&h)
+        .records
+        .iter()
+        .map(|r| {
+            let job: tx_shared::domain::job::Job =
+                tx_shared::dynamo_json::from_item(r.change.new_image.clone()).unwrap();
+            job.status.as_str().to_string()
+        })
+        .collect();
+    assert_eq!(statuses, ["requested", "started", "finished"]);
+}
+
+#[tokio::test]
+async fn converter_failure_finishes_the_job_as_failed_with_the_reason() {
+    fn broken(_: ConvertRequest) -> Result<Value, String> {
+        Err("Unhandled: out of memory".into())
+    }
+    let h = harness(broken);
+    let created = request_job(request(C1, "d1"), &h.deps).await.unwrap();
+    let job = h.backend.jobs.get(&created.job.job_id).await.unwrap().unwrap();
+    let outcome = run_job(job, &h.deps).await.unwrap();
+    let RunOutcome::Finished(job) = outcome else { panic!("expected finished, got {outcome:?}") };
+    assert_eq!(job.result, Some(JobResult::Failed));
+    assert!(job.message.as_deref().unwrap_or_default().contains("out of memory"), "{:?}", job.message);
+    assert!(job.output.is_none());
+}
+
+#[tokio::test]
+async fn unsupported_output_format_fails_clearly() {
+    let h = harness(ok_converter);
+    let mut req = request(C1, "d1");
+    req.output_format = Some("pdf".into());
+    let created = request_job(req, &h.deps).await.unwrap();
+    let RunOutcome::Finished(job) = run_job(created.job, &h.deps).await.unwrap() else { panic!() };
+    assert_eq!(job.result, Some(JobResult::Failed));
+    assert!(job.errors[0].contains("no converter"), "{:?}", job.errors);
+    assert_eq!(h.calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn sweep_requeues_a_dead_attempt_then_gives_up() {
+    let h = harness(ok_converter);
+    let created = request_job(request(C1, "d1"), &h.deps).await.unwrap();
+    // A converter that died: the job is claimed but never finished.
+    let mut started = created.job.clone();
+    started.status = JobStatus::Started;
+    started.attempts = 1;
+    started.deadline = Some(h.clock.now_plus(60));
+    let started = h.backend.jobs.update(&started, created.job.version).await.unwrap();
+
+    assert!(handle_sweep(&h.deps).await.unwrap().requeued.is_empty(), "not before its deadline");
+    h.clock.advance(Duration::seconds(61));
+    let report = handle_sweep(&h.deps).await.unwrap();
+    assert_eq!(report.requeued, vec![started.job_id.clone()]);
+    let job = h.backend.jobs.get(&started.job_id).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Requested);
+
+    // The second attempt dies too: max_attempts is 2, so the sweep gives up.
+    let mut again = job.clone();
+    again.status = JobStatus::Started;
+    again.attempts = 2;
+    again.deadline = Some(h.clock.now_plus(60));
+    h.backend.jobs.update(&again, job.version).await.unwrap();
+    h.clock.advance(Duration::seconds(61));
+    let report = handle_sweep(&h.deps).await.unwrap();
+    assert_eq!(report.failed, vec![started.job_id.clone()]);
+    let job = h.backend.jobs.get(&started.job_id).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Finished);
+    assert_eq!(job.result, Some(JobResult::Failed));
+    assert!(job.message.unwrap().contains("gave up after 2 attempt(s)"));
+}
+
+#[tokio::test]
+async fn sweep_reannounces_a_requested_job_whose_record_was_lost() {
+    let h = harness(ok_converter);
+    let created = request_job(request(C1, "d1"), &h.deps).await.unwrap();
+    let before = h.backend.events.pending(JOB_STREAM, "test", 100).unwrap().len();
+    h.clock.advance(Duration::minutes(3));
+    let report = handle_sweep(&h.deps).await.unwrap();
+    assert_eq!(report.touched, vec![created.job.job_id.clone()]);
+    let records = h.backend.events.pending(JOB_STREAM, "test", 100).unwrap();
+    assert_eq!(records.len(), before + 1);
+    let last = &records[records.len() - 1].record;
+    assert_eq!(last["eventName"], "MODIFY");
+    assert_eq!(last["dynamodb"]["NewImage"]["status"], json!({"S": "requested"}));
+}
+
+trait NowPlus {
+    fn now_plus(&self, secs: i64) -> chrono::DateTime<Utc>;
+}
+
+impl NowPlus for ManualClock {
+    fn now_plus(&self, secs: i64) -> chrono::DateTime<Utc> {
+        use tx_shared::ports::Clock;
+        self.now() + Duration::seconds(secs)
+    }
+}

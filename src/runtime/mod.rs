@@ -1,0 +1,136 @@
+//! The embedded runtime (`tx serve`): the whole stack in one process.
+//!
+//! An HTTP gateway, the event router for the two mappings, and the sweep
+//! schedule, over SQLite tables and directory buckets in one data directory.
+//! The handlers are the same code the Lambdas run; only the adapters differ.
+
+pub mod functions;
+pub mod gateway;
+pub mod router;
+pub mod settings;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tx_shared::config::Config;
+use tx_shared::local::LocalBackend;
+
+pub use functions::Functions;
+use router::Mapping;
+
+/// How to start the runtime.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// Address to listen on (port 0 picks a free one).
+    pub addr: SocketAddr,
+    /// Where tables, buckets and secrets live.
+    pub data_dir: PathBuf,
+    /// Whether the event router runs. Off, requests are accepted and stored
+    /// but nothing is converted or deployed until a runtime with it on
+    /// starts on the same data directory (used to test restarts).
+    pub deliver_events: bool,
+    /// Period of the sweep.
+    pub sweep_every: Duration,
+    /// Settings that win over the environment (`TX_FORGE_TOKEN`, …).
+    pub overrides: HashMap<String, String>,
+}
+
+impl RuntimeOptions {
+    /// Defaults for `data_dir` on `addr`.
+    pub fn new(addr: SocketAddr, data_dir: impl Into<PathBuf>) -> RuntimeOptions {
+        RuntimeOptions {
+            addr,
+            data_dir: data_dir.into(),
+            deliver_events: true,
+            sweep_every: Duration::from_secs(60),
+            overrides: HashMap::new(),
+        }
+    }
+}
+
+/// A running runtime.
+pub struct Runtime {
+    /// Where the gateway listens.
+    pub addr: SocketAddr,
+    /// The configuration the handlers got.
+    pub config: Config,
+    /// The tables and buckets.
+    pub backend: LocalBackend,
+    /// The handlers' dependencies.
+    pub functions: Arc<Functions>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Runtime {
+    /// Binds the gateway and starts the router and the sweep.
+    pub async fn start(options: RuntimeOptions) -> anyhow::Result<Runtime> {
+        let listener = tokio::net::TcpListener::bind(options.addr)
+            .await
+            .with_context(|| format!("binding {}", options.addr))?;
+        let addr = listener.local_addr()?;
+        let config = settings::local_config(&options.data_dir, addr, &options.overrides)?;
+        let backend = LocalBackend::open(&options.data_dir, &config)
+            .with_context(|| format!("opening data directory {}", options.data_dir.display()))?;
+        let functions = Arc::new(Functions::local(&config, &backend)?);
+        let (stop, stop_rx) = watch::channel(false);
+        let mut tasks = Vec::new();
+
+        let app = gateway::router(functions.clone());
+        let mut server_stop = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = server_stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+                tracing::error!("gateway stopped: {e}");
+            }
+        }));
+
+        if options.deliver_events {
+            for mapping in [Mapping::JobStream, Mapping::CdnNotifications] {
+                tasks.push(tokio::spawn(router::run(
+                    mapping,
+                    backend.events.clone(),
+                    functions.clone(),
+                    stop_rx.clone(),
+                )));
+            }
+            let sweep_functions = functions.clone();
+            let mut sweep_stop = stop_rx.clone();
+            let every = options.sweep_every;
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    if let Err(e) = tx_job_manager::handle_sweep(&sweep_functions.manager).await {
+                        tracing::error!("sweep: {e}");
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(every) => {}
+                        _ = sweep_stop.wait_for(|s| *s) => return,
+                    }
+                }
+            }));
+        }
+        tracing::info!(%addr, data = %options.data_dir.display(), "tx runtime listening");
+        Ok(Runtime { addr, config, backend, functions, stop, tasks })
+    }
+
+    /// Base URL of the gateway.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting requests and events, and waits for work in hand.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
+        }
+    }
+}
