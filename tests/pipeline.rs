@@ -1,0 +1,193 @@
+//! End to end: the three threads in one process, against a loopback forge.
+//!
+//! Real HTTP (the runtime's gateway and the forge), real SQLite tables with
+//! their stream log, real directory buckets with their notifications, the
+//! real converter and deployer.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use tx::demo::examples::example_repos;
+use tx::demo::forge::{DemoForge, FORGE_TOKEN};
+use tx::demo::{self, DEMO_OWNER};
+use tx::runtime::{Runtime, RuntimeOptions};
+use tx_shared::domain::build_log::{BuildLog, DisplayStatus};
+use tx_shared::domain::job::{Job, JobResult, JobStatus, commit10};
+use tx_shared::domain::project::ProjectIndex;
+use tx_shared::local::JOB_STREAM;
+use tx_shared::ports::{JobTable, ObjectStore};
+
+fn options(dir: &std::path::Path) -> RuntimeOptions {
+    let mut o = RuntimeOptions::new("127.0.0.1:0".parse().unwrap(), dir);
+    o.overrides.insert("TX_FORGE_TOKEN".into(), FORGE_TOKEN.into());
+    o
+}
+
+async fn json_of(store: &dyn ObjectStore, key: &str) -> Value {
+    let bytes = store.get(key).await.unwrap().unwrap_or_else(|| panic!("{key} is missing"));
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// The statuses a job went through, as its stream records tell.
+fn stream_statuses(runtime: &Runtime, job_id: &str) -> Vec<String> {
+    runtime
+        .backend
+        .events
+        .pending(JOB_STREAM, "test-audit", 10_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.record["dynamodb"]["Keys"]["job_id"]["S"] == job_id)
+        .map(|e| e.record["dynamodb"]["NewImage"]["status"]["S"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_becomes_a_published_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = demo::run(options(dir.path()), Duration::from_secs(60)).await.expect("demo publishes");
+    assert_eq!(demo.sites.len(), 2, "{:?}", demo.sites);
+    let http = reqwest::Client::new();
+    let backend = &demo.runtime.backend;
+
+    for repo in example_repos().unwrap() {
+        let c10 = commit10(&repo.commit_id).to_string();
+        let prefix = format!("u/{DEMO_OWNER}/{}/{c10}/", repo.name);
+        let jobs = backend.jobs.by_repo(&format!("{DEMO_OWNER}/{}", repo.name), 10).await.unwrap();
+        assert_eq!(jobs.len(), 1, "one job per push");
+        let job: &Job = &jobs[0];
+        assert_eq!(job.status, JobStatus::Finished);
+        assert_eq!(job.result, Some(JobResult::Success), "{:?} {:?}", job.errors, job.warnings);
+        assert_eq!(job.attempts, 1);
+
+        // Thread 2 as the stream saw it.
+        assert_eq!(stream_statuses(&demo.runtime, &job.job_id), ["requested", "started", "finished"]);
+
+        // CDN: the converter's zip, the unpacked build and its final log.
+        assert!(backend.cdn.get(&format!("tx/job/{}.zip", job.job_id)).await.unwrap().is_some());
+        let cdn_log: BuildLog = serde_json::from_value(json_of(backend.cdn.as_ref(), &format!("{prefix}build_log.json")).await).unwrap();
+        assert_eq!(cdn_log.status, DisplayStatus::Success);
+        assert!(backend.cdn.get(&format!("{prefix}manifest.json")).await.unwrap().is_some());
+
+        // Website: the pages, the log, project.json, the landing page.
+        let site_log: BuildLog = serde_json::from_value(json_of(backend.website.as_ref(), &format!("{prefix}build_log.json")).await).unwrap();
+        assert_eq!(site_log.status, DisplayStatus::Success);
+        assert!(site_log.success);
+        assert_eq!(site_log.commit_id, repo.commit_id);
+        let project: ProjectIndex = serde_json::from_value(
+            json_of(backend.website.as_ref(), &format!("u/{DEMO_OWNER}/{}/project.json", repo.name)).await,
+        )
+        .unwrap();
+        assert_eq!(project.commits.len(), 1);
+        assert_eq!(project.commits[0].id, c10);
+        assert_eq!(project.commits[0].status, DisplayStatus::Success);
+        assert!(backend.website.get(&format!("u/{DEMO_OWNER}/{}/index.html", repo.name)).await.unwrap().is_some());
+
+        // Readers fetch it over HTTP.
+        let page = http.get(format!("{}/{prefix}", demo.runtime.url())).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+
+        // The forge was told: pending, then success.
+        let states: Vec<String> = demo
+            .forge
+            .statuses()
+            .into_iter()
+            .filter(|s| s.sha == repo.commit_id)
+            .map(|s| s.state)
+            .collect();
+        assert_eq!(states.first().map(String::as_str), Some("pending"), "{states:?}");
+        assert_eq!(states.last().map(String::as_str), Some("success"), "{states:?}");
+    }
+
+    // The Bible's text made it through USFM → HTML → site.
+    let bible = demo.sites.iter().find(|s| s.repo == "en_ulb").expect("bible site");
+    let mut found = false;
+    for key in backend.website.list(bible.url.split_once("/u/").map(|(_, k)| format!("u/{k}")).unwrap().as_str()).await.unwrap() {
+        if key.ends_with(".html") {
+            let html = String::from_utf8(backend.website.get(&key).await.unwrap().unwrap().to_vec()).unwrap();
+            found |= html.contains("wellbeloved Gaius");
+        }
+    }
+    assert!(found, "3 John 1:1 is on the published site");
+    assert_eq!(backend.events.dead_letter_count("job-manager").unwrap(), 0);
+    assert_eq!(backend.events.dead_letter_count("deployer").unwrap(), 0);
+    demo.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_webhook_gets_401_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = Runtime::start(options(dir.path())).await.unwrap();
+    let forge = DemoForge::start(DEMO_OWNER).await.unwrap();
+    let repo = &example_repos().unwrap()[0];
+    forge.publish(&repo.name, &repo.commit_id, repo.archive.clone());
+    let http = reqwest::Client::new();
+    let hook = format!("{}/client/webhook", runtime.url());
+    let (status, body) = forge
+        .send_push(&http, &hook, "not-the-secret", &repo.name, &repo.commit_id, "forged")
+        .await
+        .unwrap();
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"], "bad_signature", "{body}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(runtime.backend.jobs.by_repo(&format!("{DEMO_OWNER}/{}", repo.name), 10).await.unwrap().is_empty());
+    assert!(runtime.backend.cdn.list("").await.unwrap().is_empty());
+    assert!(runtime.backend.website.list("").await.unwrap().is_empty());
+    assert_eq!(forge.downloads(), 0);
+    runtime.stop().await;
+    forge.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_requested_before_a_restart_is_published_once_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let forge = DemoForge::start(DEMO_OWNER).await.unwrap();
+    let repo = example_repos().unwrap().into_iter().find(|r| r.name == "en_ulb").unwrap();
+    forge.publish(&repo.name, &repo.commit_id, repo.archive.clone());
+    let http = reqwest::Client::new();
+
+    // First life: the webhook is accepted, then the process stops before any
+    // event is delivered.
+    let mut first = options(dir.path());
+    first.deliver_events = false;
+    let runtime = Runtime::start(first).await.unwrap();
+    let addr = runtime.addr;
+    let (status, body) = forge
+        .send_push(&http, &format!("{}/client/webhook", runtime.url()), &runtime.config.webhook_secret, &repo.name, &repo.commit_id, "before restart")
+        .await
+        .unwrap();
+    assert_eq!(status, 202, "{body}");
+    let repo_key = format!("{DEMO_OWNER}/{}", repo.name);
+    let jobs = runtime.backend.jobs.by_repo(&repo_key, 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].status, JobStatus::Requested);
+    let job_id = jobs[0].job_id.clone();
+    runtime.stop().await;
+
+    // Second life on the same data (and address, which the callback names).
+    let mut second = options(dir.path());
+    second.addr = addr;
+    let runtime = Runtime::start(second).await.unwrap();
+    let prefix = format!("u/{DEMO_OWNER}/{}/{}/", repo.name, commit10(&repo.commit_id));
+    let mut published = None;
+    for _ in 0..600 {
+        if let Some(bytes) = runtime.backend.website.get(&format!("{prefix}build_log.json")).await.unwrap() {
+            let log: BuildLog = serde_json::from_slice(&bytes).unwrap();
+            if log.status.is_final() {
+                published = Some(log);
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = published.expect("published within 60 s of the restart");
+    assert_eq!(log.status, DisplayStatus::Success);
+    let jobs = runtime.backend.jobs.by_repo(&repo_key, 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].job_id, job_id);
+    assert_eq!(jobs[0].attempts, 1, "converted once");
+    assert_eq!(forge.downloads(), 1, "downloaded once");
+    assert_eq!(stream_statuses(&runtime, &job_id), ["requested", "started", "finished"]);
+    runtime.stop().await;
+    forge.stop().await;
+}
