@@ -1,0 +1,397 @@
+//! The deployer's entry points: the S3 event handler and the deployment of
+//! one build folder from the CDN bucket to the website bucket.
+//!
+//! It reads only from the CDN bucket (whose `build_log.json` writes trigger
+//! it) and writes only to the website bucket, so it can never trigger itself.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use aws_lambda_events::event::s3::S3Event;
+use bytes::Bytes;
+use futures::StreamExt;
+use serde::Serialize;
+use tx_shared::domain::build_log::{BUILD_LOG, BuildLog, DisplayStatus};
+use tx_shared::domain::convert::output_files::{INDEX_JSON, MANIFEST_JSON};
+use tx_shared::ports::object_store::content_type_for;
+use tx_shared::ports::{JobTable, ManifestTable, ObjectStore};
+
+use crate::config::SiteConfig;
+use crate::converted::{ConvertedBuild, INDEX_HTML};
+use crate::error::DeployError;
+use crate::keys::{BuildPrefix, STATIC_PREFIX, decode_event_key};
+use crate::landing::publish_landing;
+use crate::placeholder::render_placeholder;
+use crate::project::{PROJECT_JSON, derive_project};
+use crate::render::{BUILD_LOG_PAGE, BuildRenderer, Placement};
+use crate::site_index::publish_site_index;
+use crate::templates::Templates;
+
+/// How many objects one deployment reads and writes at once.
+const CONCURRENCY: usize = 8;
+
+/// What the deployer needs from the world, built once per process.
+#[derive(Clone)]
+pub struct DeployerDeps {
+    /// The CDN bucket: converted output and build logs (read only).
+    pub cdn: Arc<dyn ObjectStore>,
+    /// The website bucket: everything readers fetch (written).
+    pub website: Arc<dyn ObjectStore>,
+    /// The job table, for `project.json` and the landing page.
+    pub jobs: Arc<dyn JobTable>,
+    /// The manifest table, for the site-wide index.
+    pub manifests: Arc<dyn ManifestTable>,
+    /// Public addresses and templates.
+    pub site: SiteConfig,
+}
+
+/// What a deployment did with the build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The build is running: a placeholder page follows its log.
+    Placeholder,
+    /// The build's pages are published.
+    Published,
+    /// The build failed or was cancelled: its page says why.
+    NotPublished,
+    /// Nothing to do: the website already shows this build as finished
+    /// (a late "in progress" event).
+    Skipped,
+}
+
+/// The result of one deployment, for the log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeployReport {
+    /// `u/<owner>/<repo>/<commit10>/`.
+    pub prefix: String,
+    /// The build's display status as deployed.
+    pub status: DisplayStatus,
+    /// What was done.
+    pub outcome: Outcome,
+    /// Converted pages templated.
+    pub pages: usize,
+    /// Objects written for the build itself (pages, assets, logs, `project.json`),
+    /// not counting the landing page and the site index.
+    pub written: usize,
+    /// The build the repo's landing page now points at.
+    pub landing: Option<String>,
+    /// Oddities met on the way (missing pages, unreadable navigation).
+    pub notes: Vec<String>,
+}
+
+/// S3 `ObjectCreated` on `u/*/build_log.json` in the CDN bucket: deploys every
+/// build named (once each, in event order). Other keys are ignored. Returns
+/// `Err` only when a store or table could not be reached, so the event is
+/// delivered again; a broken build log is logged and skipped.
+pub async fn handle_s3(event: S3Event, deps: &DeployerDeps) -> Result<(), DeployError> {
+    let mut seen = BTreeSet::new();
+    let mut builds = Vec::new();
+    for record in &event.records {
+        if let Some(name) = record.event_name.as_deref()
+            && !name.starts_with("ObjectCreated")
+        {
+            tracing::debug!(event = name, "not an object creation; ignored");
+            continue;
+        }
+        let Some(raw) = record.s3.object.key.as_deref() else {
+            continue;
+        };
+        let key = decode_event_key(raw);
+        match BuildPrefix::of_build_log_key(&key) {
+            Some(prefix) if seen.insert(prefix.clone()) => builds.push(prefix),
+            Some(_) => {}
+            None => tracing::debug!(key, "not a build log; ignored"),
+        }
+    }
+
+    let mut retry = None;
+    for prefix in builds {
+        match deploy_build(&prefix.prefix(), deps).await {
+            Ok(report) => tracing::info!(
+                prefix = report.prefix,
+                status = report.status.as_str(),
+                outcome = ?report.outcome,
+                pages = report.pages,
+                written = report.written,
+                landing = report.landing.as_deref().unwrap_or("-"),
+                notes = ?report.notes,
+                "deployed"
+            ),
+            Err(e) if e.is_retryable() => {
+                tracing::error!(prefix = prefix.prefix(), error = %e, "deployment failed; will be retried");
+                retry.get_or_insert(e);
+            }
+            Err(e) => tracing::error!(prefix = prefix.prefix(), error = %e, "deployment skipped"),
+        }
+    }
+    retry.map_or(Ok(()), Err)
+}
+
+/// Deploys the build in `cdn_prefix` (`u/<owner>/<repo>/<commit10>/`) as its
+/// `build_log.json` stands now: a placeholder while it runs, its pages (or
+/// its failure) once it is final, then the repo's `project.json`, landing
+/// page and the site-wide index.
+pub async fn deploy_build(
+    cdn_prefix: &str,
+    deps: &DeployerDeps,
+) -> Result<DeployReport, DeployError> {
+    let prefix = BuildPrefix::parse(cdn_prefix)?;
+    let templates = Templates::new(deps.site.templates_dir.as_deref());
+    let (log, raw_log) = read_build_log(deps.cdn.as_ref(), &prefix).await?;
+    if log.status.is_final() {
+        return deploy_finished(&prefix, log, raw_log, deps, &templates).await;
+    }
+
+    let mut report = deploy_placeholder(&prefix, &log, raw_log, deps, &templates).await?;
+    // The build may have finished while the placeholder was written; if so,
+    // publish it now rather than leave the placeholder over a finished build.
+    let (again, raw_again) = read_build_log(deps.cdn.as_ref(), &prefix).await?;
+    if again.status.is_final() {
+        let mut finished = deploy_finished(&prefix, again, raw_again, deps, &templates).await?;
+        finished.written += report.written;
+        report = finished;
+    }
+    Ok(report)
+}
+
+async fn read_build_log(
+    cdn: &dyn ObjectStore,
+    prefix: &BuildPrefix,
+) -> Result<(BuildLog, Bytes), DeployError> {
+    let key = prefix.key(BUILD_LOG);
+    let raw = cdn.get(&key).await?.ok_or_else(|| DeployError::BuildLog {
+        key: key.clone(),
+        reason: "not found".into(),
+    })?;
+    let log = serde_json::from_slice::<BuildLog>(&raw).map_err(|e| DeployError::BuildLog {
+        key,
+        reason: e.to_string(),
+    })?;
+    Ok((log, raw))
+}
+
+/// Counts what a deployment writes.
+struct Writer<'a> {
+    website: &'a dyn ObjectStore,
+    written: std::sync::atomic::AtomicUsize,
+}
+
+impl Writer<'_> {
+    async fn put(&self, key: &str, body: impl Into<Bytes>) -> Result<(), DeployError> {
+        self.website
+            .put(key, body.into(), content_type_for(key))
+            .await?;
+        self.written
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn count(&self) -> usize {
+        self.written.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    async fn put_static(&self, templates: &Templates) -> Result<(), DeployError> {
+        for (name, body) in templates.assets()? {
+            self.put(&format!("{STATIC_PREFIX}{name}"), body).await?;
+        }
+        Ok(())
+    }
+}
+
+async fn deploy_placeholder(
+    prefix: &BuildPrefix,
+    log: &BuildLog,
+    raw_log: Bytes,
+    deps: &DeployerDeps,
+    templates: &Templates,
+) -> Result<DeployReport, DeployError> {
+    let website_log = deps.website.get(&prefix.key(BUILD_LOG)).await?;
+    if let Some(shown) = website_log.and_then(|b| serde_json::from_slice::<BuildLog>(&b).ok())
+        && shown.status.is_final()
+        && shown.job_id == log.job_id
+    {
+        return Ok(DeployReport {
+            prefix: prefix.prefix(),
+            status: shown.status,
+            outcome: Outcome::Skipped,
+            pages: 0,
+            written: 0,
+            landing: None,
+            notes: vec![format!(
+                "website already shows this build as {}",
+                shown.status.as_str()
+            )],
+        });
+    }
+    let w = Writer {
+        website: deps.website.as_ref(),
+        written: 0.into(),
+    };
+    w.put_static(templates).await?;
+    let placement = Placement::Website {
+        prefix,
+        site: &deps.site,
+    };
+    w.put(
+        &prefix.key(INDEX_HTML),
+        render_placeholder(templates, log, placement)?,
+    )
+    .await?;
+    w.put(&prefix.key(BUILD_LOG), raw_log).await?;
+    let title = repo_title(deps, prefix, None).await?;
+    let landing = publish_repo(deps, templates, prefix, log, &title, &w).await?;
+    Ok(DeployReport {
+        prefix: prefix.prefix(),
+        status: log.status,
+        outcome: Outcome::Placeholder,
+        pages: 0,
+        written: w.count(),
+        landing,
+        notes: Vec::new(),
+    })
+}
+
+async fn deploy_finished(
+    prefix: &BuildPrefix,
+    log: BuildLog,
+    raw_log: Bytes,
+    deps: &DeployerDeps,
+    templates: &Templates,
+) -> Result<DeployReport, DeployError> {
+    let cdn = deps.cdn.as_ref();
+    let base = prefix.prefix();
+    let files: Vec<String> = cdn
+        .list(&base)
+        .await?
+        .into_iter()
+        .filter_map(|k| k.strip_prefix(&base).map(str::to_string))
+        .filter(|k| !k.is_empty())
+        .collect();
+    let index_json = cdn.get(&prefix.key(INDEX_JSON)).await?;
+    let manifest_json = cdn.get(&prefix.key(MANIFEST_JSON)).await?;
+    let status = log.status;
+    let current = log.clone();
+    let build = ConvertedBuild::assemble(
+        &files,
+        index_json.as_deref(),
+        manifest_json.as_deref(),
+        Some(log),
+        &prefix.repo,
+    );
+    let mut notes = build.notes.clone();
+    let placement = Placement::Website {
+        prefix,
+        site: &deps.site,
+    };
+    let renderer = BuildRenderer::new(templates, &build, placement);
+    let w = Writer {
+        website: deps.website.as_ref(),
+        written: 0.into(),
+    };
+    w.put_static(templates).await?;
+
+    let mut pages = 0;
+    if build.is_published() {
+        // Assets first, then pages: a page never links to a file not yet there.
+        let copied = futures::stream::iter(build.assets.iter())
+            .map(|name| {
+                let w = &w;
+                async move {
+                    match cdn.get(&prefix.key(name)).await? {
+                        Some(body) => w.put(&prefix.key(name), body).await.map(|_| None),
+                        None => Ok(Some(format!("{name} vanished from the CDN"))),
+                    }
+                }
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect::<Vec<Result<Option<String>, DeployError>>>()
+            .await;
+        for r in copied {
+            notes.extend(r?);
+        }
+        let rendered = futures::stream::iter(build.pages.iter())
+            .map(|page| {
+                let renderer = &renderer;
+                let w = &w;
+                async move {
+                    let Some(fragment) = cdn.get(&prefix.key(page)).await? else {
+                        return Ok(Some(format!("{page} vanished from the CDN")));
+                    };
+                    let html = renderer.render_page(page, &String::from_utf8_lossy(&fragment))?;
+                    w.put(&prefix.key(page), html).await.map(|_| None)
+                }
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect::<Vec<Result<Option<String>, DeployError>>>()
+            .await;
+        for r in rendered {
+            match r? {
+                Some(note) => notes.push(note),
+                None => pages += 1,
+            }
+        }
+    }
+    if let Some(start) = renderer.render_start()? {
+        w.put(&prefix.key(INDEX_HTML), start).await?;
+    }
+    if let Some(log_page) = renderer.render_log_page()? {
+        w.put(&prefix.key(BUILD_LOG_PAGE), log_page).await?;
+    }
+    if let Some(manifest) = manifest_json {
+        w.put(&prefix.key(MANIFEST_JSON), manifest).await?;
+    }
+    // Last: a final build log on the website means "this build is all there"
+    // (the placeholder reloads on it, the landing page trusts it).
+    w.put(&prefix.key(BUILD_LOG), raw_log).await?;
+
+    let title = repo_title(deps, prefix, Some(build.title())).await?;
+    let landing = publish_repo(deps, templates, prefix, &current, &title, &w).await?;
+    publish_site_index(deps.manifests.as_ref(), deps.website.as_ref(), templates).await?;
+    if !notes.is_empty() {
+        tracing::warn!(prefix = base, notes = ?notes, "deployed with notes");
+    }
+    Ok(DeployReport {
+        prefix: base,
+        status,
+        outcome: if build.is_published() {
+            Outcome::Published
+        } else {
+            Outcome::NotPublished
+        },
+        pages,
+        written: w.count(),
+        landing,
+        notes,
+    })
+}
+
+/// The repo's display title: the manifest table's, else the build's, else its name.
+async fn repo_title(
+    deps: &DeployerDeps,
+    prefix: &BuildPrefix,
+    build_title: Option<&str>,
+) -> Result<String, DeployError> {
+    let row = deps.manifests.get(&prefix.repo_id()).await?;
+    Ok(row
+        .map(|r| r.title)
+        .filter(|t| !t.is_empty())
+        .or_else(|| build_title.map(str::to_string))
+        .unwrap_or_else(|| prefix.repo.clone()))
+}
+
+/// Writes `project.json` and the landing page of the build's repo.
+async fn publish_repo(
+    deps: &DeployerDeps,
+    templates: &Templates,
+    prefix: &BuildPrefix,
+    log: &BuildLog,
+    title: &str,
+    w: &Writer<'_>,
+) -> Result<Option<String>, DeployError> {
+    let index = derive_project(deps.jobs.as_ref(), prefix, Some(log)).await?;
+    let json = serde_json::to_vec_pretty(&index)?;
+    w.put(&format!("{}{PROJECT_JSON}", prefix.repo_prefix()), json)
+        .await?;
+    publish_landing(deps.website.as_ref(), templates, prefix, &index, title).await
+}
