@@ -1,0 +1,123 @@
+//! The job API as API Gateway hands it requests: signatures, status codes,
+//! JSON errors, and the read API.
+
+use std::sync::Arc;
+
+use lambda_http::{Body, Request};
+use serde_json::{Value, json};
+use tx_job_manager::{ManagerDeps, ModuleRegistry, handle_http};
+use tx_shared::config::Config;
+use tx_shared::local::{InProcessInvoker, LocalBackend};
+use tx_shared::ports::SystemClock;
+use tx_shared::signature::sign_hex;
+
+const SECRET: &str = "callback-secret";
+
+fn deps(dir: &std::path::Path) -> ManagerDeps {
+    let config = Config::from_lookup(|k| match k {
+        "TX_CALLBACK_SECRET" => Some(SECRET.into()),
+        "TX_FORGE_TOKEN" | "TX_ALLOWED_HOSTS" | "TX_BRANCHES" | "TX_JOB_TIMEOUT_SECS" | "TX_MAX_ATTEMPTS" => None,
+        _ => Some("test".into()),
+    })
+    .unwrap();
+    let backend = LocalBackend::open(dir, &config).unwrap();
+    ManagerDeps {
+        config,
+        jobs: backend.jobs.clone(),
+        manifests: backend.manifests.clone(),
+        invoker: Arc::new(InProcessInvoker::new()),
+        clock: Arc::new(SystemClock),
+        http: reqwest::Client::new(),
+        registry: ModuleRegistry::standard("test"),
+    }
+}
+
+fn request(method: &str, path: &str, body: &[u8], signature: Option<String>) -> Request {
+    let mut builder = http::Request::builder().method(method).uri(format!("https://api.example.org{path}"));
+    if let Some(sig) = signature {
+        builder = builder.header("x-tx-signature", sig);
+    }
+    builder.body(Body::Binary(body.to_vec())).unwrap()
+}
+
+async fn call(deps: &ManagerDeps, req: Request) -> (u16, Value) {
+    let response = handle_http(req, deps).await.unwrap();
+    let status = response.status().as_u16();
+    let body = serde_json::from_slice(tx_shared::api::body_bytes(response.body())).unwrap_or(Value::Null);
+    (status, body)
+}
+
+fn job_body() -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "repo_owner": "demo", "repo_name": "en_ulb", "ref": "refs/heads/master",
+        "commit_id": "0123456789abcdef0123456789abcdef01234567",
+        "source": "https://forge.example.org/demo/en_ulb/archive/0123456789abcdef0123456789abcdef01234567.zip",
+        "delivery_id": "d-1"
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn job_requests_must_be_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let deps = deps(dir.path());
+    let body = job_body();
+    let (status, answer) = call(&deps, request("POST", "/tx/job", &body, None)).await;
+    assert_eq!((status, answer["error"].as_str()), (401, Some("bad_signature")));
+    let forged = format!("sha256={}", sign_hex(b"wrong", &body));
+    let (status, _) = call(&deps, request("POST", "/tx/job", &body, Some(forged))).await;
+    assert_eq!(status, 401);
+    let (status, answer) = call(&deps, request("GET", "/api/projects/demo/en_ulb/builds", b"", None)).await;
+    assert_eq!(status, 404, "nothing was created: {answer}");
+}
+
+#[tokio::test]
+async fn a_signed_request_creates_a_job_then_finds_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let deps = deps(dir.path());
+    let body = job_body();
+    let sig = format!("sha256={}", sign_hex(SECRET.as_bytes(), &body));
+    let (status, answer) = call(&deps, request("POST", "/tx/job", &body, Some(sig.clone()))).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["disposition"], "created");
+    assert_eq!(answer["job"]["status"], "requested");
+    assert_eq!(answer["job"]["identifier"], "demo/en_ulb/0123456789");
+    let id = answer["job"]["job_id"].as_str().unwrap().to_string();
+
+    let (status, again) = call(&deps, request("POST", "/tx/job", &body, Some(sig))).await;
+    assert_eq!((status, again["disposition"].as_str()), (200, Some("existing")));
+    assert_eq!(again["job"]["job_id"], id.as_str());
+
+    let (status, got) = call(&deps, request("GET", &format!("/tx/job/{id}"), b"", None)).await;
+    assert_eq!(status, 200);
+    assert_eq!(got["job"]["job_id"], id.as_str());
+    let (status, builds) = call(&deps, request("GET", "/api/projects/demo/en_ulb/builds", b"", None)).await;
+    assert_eq!(status, 200);
+    assert_eq!(builds["commits"][0]["id"], "0123456789");
+    assert_eq!(builds["commits"][0]["status"], "requested");
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_json_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let deps = deps(dir.path());
+    let body = b"{not json";
+    let sig = format!("sha256={}", sign_hex(SECRET.as_bytes(), body));
+    let (status, answer) = call(&deps, request("POST", "/tx/job", body, Some(sig))).await;
+    assert_eq!((status, answer["error"].as_str()), (400, Some("malformed_payload")));
+
+    let mut v: Value = serde_json::from_slice(&job_body()).unwrap();
+    v["source"] = json!("file:///etc/passwd");
+    let body = serde_json::to_vec(&v).unwrap();
+    let sig = format!("sha256={}", sign_hex(SECRET.as_bytes(), &body));
+    let (status, answer) = call(&deps, request("POST", "/tx/job", &body, Some(sig))).await;
+    assert_eq!((status, answer["error"].as_str()), (400, Some("invalid_request")));
+    assert!(answer["message"].as_str().unwrap().contains("file:///etc/passwd"));
+
+    let (status, _) = call(&deps, request("GET", "/tx/job/nope", b"", None)).await;
+    assert_eq!(status, 404);
+    let (status, _) = call(&deps, request("DELETE", "/tx/job", b"", None)).await;
+    assert_eq!(status, 405);
+    let (status, _) = call(&deps, request("GET", "/elsewhere", b"", None)).await;
+    assert_eq!(status, 404);
+}
