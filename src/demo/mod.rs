@@ -71,6 +71,13 @@ pub async fn run(mut options: RuntimeOptions, timeout: Duration) -> anyhow::Resu
                 && log.status.is_final()
                 && runtime.backend.website.get(&format!("{prefix}index.html")).await?.is_some()
             {
+                if !log.success {
+                    bail!(
+                        "{repo} was not published ({}): {}",
+                        log.status.as_str(),
+                        log.errors.join("; ")
+                    );
+                }
                 sites.push(PublishedSite {
                     repo: repo.clone(),
                     url: format!("{}/{prefix}", runtime.config.site_url),

@@ -294,7 +294,11 @@ async fn deploy_finished(
     let mut pages = 0;
     if build.is_published() {
         // Assets first, then pages: a page never links to a file not yet there.
-        let copied = futures::stream::iter(build.assets.iter())
+        // Futures are made before they are streamed: a closure inside the
+        // stream would make the whole deploy future not `Send` (rustc #102211).
+        let copies: Vec<_> = build
+            .assets
+            .iter()
             .map(|name| {
                 let w = &w;
                 async move {
@@ -304,13 +308,17 @@ async fn deploy_finished(
                     }
                 }
             })
+            .collect();
+        let copied = futures::stream::iter(copies)
             .buffer_unordered(CONCURRENCY)
             .collect::<Vec<Result<Option<String>, DeployError>>>()
             .await;
         for r in copied {
             notes.extend(r?);
         }
-        let rendered = futures::stream::iter(build.pages.iter())
+        let renders: Vec<_> = build
+            .pages
+            .iter()
             .map(|page| {
                 let renderer = &renderer;
                 let w = &w;
@@ -322,6 +330,8 @@ async fn deploy_finished(
                     w.put(&prefix.key(page), html).await.map(|_| None)
                 }
             })
+            .collect();
+        let rendered = futures::stream::iter(renders)
             .buffer_unordered(CONCURRENCY)
             .collect::<Vec<Result<Option<String>, DeployError>>>()
             .await;
