@@ -2,5 +2,7 @@
 //! the demo (`tx demo`), the offline preview (`tx build`) and the converter
 //! benchmark (`tx bench convert`).
 
+pub mod bench;
 pub mod demo;
+pub mod preview;
 pub mod runtime;

@@ -39,6 +39,29 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Convert a local repository (folder or zip) into a browsable site, no server.
+    Build {
+        /// The repository folder or archive.
+        path: PathBuf,
+        /// Where the site goes.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        what: Bench,
+    },
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Convert inputs without writing; one line of figures per input.
+    Convert {
+        /// Repository folders or archives.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -88,6 +111,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tokio::signal::ctrl_c().await?;
             demo.stop().await;
             Ok(())
+        }
+        Command::Build { path, out } => {
+            let preview = tokio::task::spawn_blocking(move || tx::preview::build(&path, &out)).await??;
+            for w in &preview.warnings {
+                eprintln!("warning: {w}");
+            }
+            for e in &preview.errors {
+                eprintln!("error: {e}");
+            }
+            println!(
+                "{} pages ({}), {} warning(s), {} error(s): open {}",
+                preview.pages,
+                preview.resource_type,
+                preview.warnings.len(),
+                preview.errors.len(),
+                preview.index.display()
+            );
+            Ok(())
+        }
+        Command::Bench { what: Bench::Convert { paths } } => {
+            tokio::task::spawn_blocking(move || tx::bench::convert(&paths)).await?
         }
     }
 }
