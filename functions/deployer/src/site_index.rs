@@ -38,20 +38,19 @@ pub fn render_site_index(
     templates: &Templates,
     rows: &[ManifestRow],
 ) -> Result<String, DeployError> {
-    let mut by_lang: BTreeMap<(String, &str), Group> = BTreeMap::new();
+    // Grouped by language id: repos of one language whose manifests name it
+    // differently (or not at all) still stand together, under the best name.
+    let mut by_lang: BTreeMap<&str, Group> = BTreeMap::new();
     for row in rows {
-        let name = if row.language_name.is_empty() {
-            &row.language_id
-        } else {
-            &row.language_name
-        };
-        let group = by_lang
-            .entry((name.to_lowercase(), row.language_id.as_str()))
-            .or_insert_with(|| Group {
-                id: &row.language_id,
-                name,
-                entries: Vec::new(),
-            });
+        let named = !row.language_name.is_empty() && row.language_name != row.language_id;
+        let group = by_lang.entry(row.language_id.as_str()).or_insert_with(|| Group {
+            id: &row.language_id,
+            name: &row.language_id,
+            entries: Vec::new(),
+        });
+        if named && group.name == group.id {
+            group.name = &row.language_name;
+        }
         group.entries.push(Entry {
             title: if row.title.is_empty() {
                 &row.repo_name
@@ -68,6 +67,7 @@ pub fn render_site_index(
         });
     }
     let mut groups: Vec<Group> = by_lang.into_values().collect();
+    groups.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(b.id)));
     for g in &mut groups {
         g.entries.sort_by(|a, b| {
             a.title
@@ -103,4 +103,48 @@ pub async fn publish_site_index(
         )
         .await?;
     Ok(rows.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use tx_shared::domain::manifest::{Language, NormalizedManifest, ResourceType};
+
+    fn row(repo: &str, lang_name: &str, title: &str) -> ManifestRow {
+        let manifest = NormalizedManifest {
+            source_format: "rc0.2".into(),
+            language: Language { id: "en".into(), name: lang_name.into(), direction: "ltr".into() },
+            resource_id: "ulb".into(),
+            resource_type: ResourceType::Bible,
+            title: title.into(),
+            projects: vec![],
+        };
+        ManifestRow {
+            repo: format!("demo/{repo}"),
+            repo_owner: "demo".into(),
+            repo_name: repo.into(),
+            language_id: "en".into(),
+            language_name: lang_name.into(),
+            resource_id: "ulb".into(),
+            resource_type: ResourceType::Bible,
+            title: title.into(),
+            manifest,
+            last_job_id: "j".into(),
+            last_commit_id: "c".into(),
+            last_status: "success".into(),
+            last_updated: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn one_language_is_one_group_under_its_best_name() {
+        let rows = vec![row("a", "en", "Alpha"), row("b", "English", "Beta"), row("c", "", "Gamma")];
+        let html = render_site_index(&Templates::new(None), &rows).unwrap();
+        assert_eq!(html.matches("(en)").count(), 1, "{html}");
+        assert!(html.contains("English"));
+        for t in ["Alpha", "Beta", "Gamma"] {
+            assert!(html.contains(t));
+        }
+    }
 }
