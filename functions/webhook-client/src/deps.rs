@@ -1,0 +1,25 @@
+//! What the client's handlers need from the world, built once per process.
+
+use std::sync::Arc;
+
+use tx_shared::config::Config;
+use tx_shared::ports::{Clock, ForgeClient, ManifestTable, ObjectStore};
+
+/// The handlers' dependencies. Built once by the Lambda main or by `tx serve`
+/// and shared by every request, so connection pools and table handles are
+/// reused instead of rebuilt per webhook.
+#[derive(Clone)]
+pub struct ClientDeps {
+    /// Deployment settings (secrets, public URLs, filters).
+    pub config: Config,
+    /// The CDN bucket: converter output, published builds, build logs.
+    pub cdn: Arc<dyn ObjectStore>,
+    /// `tx-manifest`: one row per repository, updated after each build.
+    pub manifests: Arc<dyn ManifestTable>,
+    /// Sets commit statuses on the forge that sent the webhook.
+    pub forge: Arc<dyn ForgeClient>,
+    /// Time source (build log timestamps, manifest rows).
+    pub clock: Arc<dyn Clock>,
+    /// HTTP client for the job manager's API.
+    pub http: reqwest::Client,
+}

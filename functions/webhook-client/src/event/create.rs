@@ -1,0 +1,65 @@
+//! Gitea, Gogs and GitHub `create`: a tag (or branch) was created.
+//!
+//! A new tag is built from the commit the payload names. A new branch, or a
+//! tag without a commit id (GitHub sends none), is ignored: the push event
+//! that accompanies it carries the commit and builds it.
+
+use tx_shared::domain::job::CommitInfo;
+
+use super::{BuildTrigger, ForgeEvent, ParseError, commit_sha, repo_identity, required};
+use crate::archive::archive_url;
+use crate::forge::Delivery;
+use crate::forge_api;
+use crate::payload::Create;
+
+/// Reads a create event.
+pub fn parse(delivery: &Delivery, create: Create) -> Result<ForgeEvent, ParseError> {
+    let event = delivery.event.as_str();
+    let name = required(event, "ref", create.git_ref.as_deref())?;
+    let ref_type = create.ref_type.as_deref().unwrap_or("?");
+    if ref_type != "tag" {
+        return Ok(ForgeEvent::Ignored(format!(
+            "ignored: create {ref_type} {name} (its push event builds it)"
+        )));
+    }
+    let Some(sha) = create
+        .sha
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    else {
+        return Ok(ForgeEvent::Ignored(format!(
+            "ignored: create tag {name} names no commit (its push event builds it)"
+        )));
+    };
+    let commit_id = commit_sha(event, "sha", sha)?;
+    let repo = repo_identity(event, create.repository.as_ref())?;
+    let git_ref = if name.starts_with("refs/") {
+        name.to_string()
+    } else {
+        format!("refs/tags/{name}")
+    };
+    let forge = delivery.forge;
+    Ok(ForgeEvent::Build(Box::new(BuildTrigger {
+        forge,
+        api_base: forge_api::api_base(forge, &repo.html_url, repo.api_url.as_deref()),
+        status_repo: forge_api::status_repo(forge, None, &repo.owner, &repo.name),
+        source: archive_url(forge, &repo.html_url, &repo.name, &commit_id),
+        commit: CommitInfo {
+            committed_by: create
+                .sender
+                .as_ref()
+                .and_then(|u| u.handle())
+                .map(str::to_string),
+            commit_url: Some(format!("{}/commit/{commit_id}", repo.html_url)),
+            compare_url: None,
+            commit_message: Some(format!("tag {name}")),
+            commit_id,
+        },
+        owner: repo.owner,
+        repo: repo.name,
+        repo_url: repo.html_url,
+        git_ref,
+        delivery_id: delivery.delivery_id.clone(),
+    })))
+}

@@ -1,0 +1,173 @@
+//! GitLab `Push Hook`, `Tag Push Hook` and `Release Hook`.
+//!
+//! GitLab names repositories by project path, which may sit in nested groups
+//! (`group/sub/project`): the site's owner segment is the namespace with `/`
+//! turned into `-`, while commit statuses use the real path.
+
+use tx_shared::domain::job::CommitInfo;
+use tx_shared::ports::ForgeKind;
+
+use super::{BuildTrigger, ForgeEvent, ParseError, commit_sha, message, required, segment};
+use crate::archive::archive_url;
+use crate::forge::Delivery;
+use crate::forge_api::{self, is_null_sha};
+use crate::payload::{GitlabProject, GitlabPush, GitlabRelease};
+
+struct Project {
+    owner: String,
+    name: String,
+    web_url: String,
+    path: String,
+}
+
+fn project(event: &str, project: Option<&GitlabProject>) -> Result<Project, ParseError> {
+    let p = project.ok_or_else(|| ParseError::Missing {
+        event: event.to_string(),
+        field: "project",
+    })?;
+    let path = required(
+        event,
+        "project.path_with_namespace",
+        p.path_with_namespace.as_deref(),
+    )?
+    .trim_matches('/');
+    let (namespace, name) = path.rsplit_once('/').ok_or_else(|| ParseError::Invalid {
+        event: event.to_string(),
+        field: "project.path_with_namespace",
+        value: path.to_string(),
+    })?;
+    let web_url = required(event, "project.web_url", p.web_url.as_deref())?;
+    Ok(Project {
+        owner: segment(event, "project namespace", &namespace.replace('/', "-"))?,
+        name: segment(event, "project path", name)?,
+        web_url: web_url.trim_end_matches('/').to_string(),
+        path: path.to_string(),
+    })
+}
+
+fn trigger(
+    delivery: &Delivery,
+    p: Project,
+    git_ref: String,
+    commit: CommitInfo,
+    source: String,
+) -> BuildTrigger {
+    BuildTrigger {
+        forge: ForgeKind::Gitlab,
+        api_base: forge_api::api_base(ForgeKind::Gitlab, &p.web_url, None),
+        status_repo: p.path,
+        source,
+        commit,
+        owner: p.owner,
+        repo: p.name,
+        repo_url: p.web_url,
+        git_ref,
+        delivery_id: delivery.delivery_id.clone(),
+    }
+}
+
+/// Reads a push or tag push. A deleted ref is ignored.
+pub fn push(delivery: &Delivery, push: GitlabPush) -> Result<ForgeEvent, ParseError> {
+    let event = delivery.event.as_str();
+    let git_ref = required(event, "ref", push.git_ref.as_deref())?.to_string();
+    let after = push.after.as_deref().map(str::trim).unwrap_or_default();
+    let checkout = push
+        .checkout_sha
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if is_null_sha(after) && checkout.is_none_or(is_null_sha) {
+        return Ok(ForgeEvent::Ignored(format!(
+            "ignored: deleted ref {git_ref}"
+        )));
+    }
+    let p = project(event, push.project.as_ref())?;
+    let commit_id = match checkout {
+        Some(sha) => commit_sha(event, "checkout_sha", sha)?,
+        None => commit_sha(event, "after", required(event, "after", Some(after))?)?,
+    };
+    let head = push
+        .commits
+        .iter()
+        .find(|c| {
+            c.id.as_deref()
+                .is_some_and(|id| id.eq_ignore_ascii_case(&commit_id))
+        })
+        .or(push.commits.last());
+    let before = push.before.as_deref().unwrap_or_default();
+    let compare_url = (!before.is_empty() && !is_null_sha(before) && !is_null_sha(after))
+        .then(|| format!("{}/-/compare/{before}...{after}", p.web_url));
+    let commit = CommitInfo {
+        committed_by: head
+            .and_then(|c| c.author.as_ref().and_then(|a| a.display()))
+            .or(push.user_username.as_deref().filter(|u| !u.is_empty()))
+            .or(push.user_name.as_deref().filter(|u| !u.is_empty()))
+            .map(str::to_string),
+        commit_url: Some(
+            head.and_then(|c| c.url.clone())
+                .filter(|u| !u.trim().is_empty())
+                .unwrap_or_else(|| format!("{}/-/commit/{commit_id}", p.web_url)),
+        ),
+        compare_url,
+        commit_message: message(
+            head.and_then(|c| c.message.as_deref())
+                .or(push.message.as_deref()),
+        ),
+        commit_id,
+    };
+    let source = archive_url(ForgeKind::Gitlab, &p.web_url, &p.name, &commit.commit_id);
+    Ok(ForgeEvent::Build(Box::new(trigger(
+        delivery, p, git_ref, commit, source,
+    ))))
+}
+
+/// Reads a release; only newly created releases are built. An attached
+/// `.zip` link is the source; otherwise the tag's zip archive.
+pub fn release(delivery: &Delivery, release: GitlabRelease) -> Result<ForgeEvent, ParseError> {
+    let event = delivery.event.as_str();
+    let action = release.action.as_deref().unwrap_or("?");
+    if !action.eq_ignore_ascii_case("create") {
+        return Ok(ForgeEvent::Ignored(format!("ignored: release {action}")));
+    }
+    let tag = required(event, "tag", release.tag.as_deref())?;
+    let p = project(event, release.project.as_ref())?;
+    let Some(id) = release.commit.as_ref().and_then(|c| c.id.as_deref()) else {
+        return Ok(ForgeEvent::Ignored(format!(
+            "ignored: release {tag} names no commit; its tag push builds it"
+        )));
+    };
+    let commit_id = commit_sha(event, "commit.id", id)?;
+    let assets = release.assets.unwrap_or_default();
+    let zip_link = assets.links.iter().find_map(|l| {
+        let url = l.url.as_deref()?;
+        let name = l.name.as_deref().unwrap_or_default();
+        (url.to_ascii_lowercase().ends_with(".zip") || name.to_ascii_lowercase().ends_with(".zip"))
+            .then(|| url.to_string())
+    });
+    let tag_zip = assets
+        .sources
+        .iter()
+        .find(|s| s.format.as_deref() == Some("zip"))
+        .and_then(|s| s.url.clone());
+    let source = zip_link
+        .or(tag_zip)
+        .unwrap_or_else(|| archive_url(ForgeKind::Gitlab, &p.web_url, &p.name, tag));
+    let commit = CommitInfo {
+        committed_by: release
+            .commit
+            .as_ref()
+            .and_then(|c| c.author.as_ref().and_then(|a| a.display()))
+            .map(str::to_string),
+        commit_url: release.url.clone().filter(|u| !u.trim().is_empty()),
+        compare_url: None,
+        commit_message: message(release.name.as_deref()).or_else(|| Some(format!("release {tag}"))),
+        commit_id,
+    };
+    Ok(ForgeEvent::Build(Box::new(trigger(
+        delivery,
+        p,
+        format!("refs/tags/{tag}"),
+        commit,
+        source,
+    ))))
+}

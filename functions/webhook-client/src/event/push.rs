@@ -1,0 +1,85 @@
+//! Gitea, Gogs and GitHub `push`: a branch or tag moved to a new commit.
+
+use tx_shared::domain::job::CommitInfo;
+
+use super::{BuildTrigger, ForgeEvent, ParseError, commit_sha, message, repo_identity, required};
+use crate::archive::archive_url;
+use crate::forge::Delivery;
+use crate::forge_api::{self, is_null_sha};
+use crate::payload::{Commit, Push};
+
+/// Reads a push. A deleted ref is ignored (there is nothing to build).
+pub fn parse(delivery: &Delivery, push: Push) -> Result<ForgeEvent, ParseError> {
+    let event = delivery.event.as_str();
+    let git_ref = required(event, "ref", push.git_ref.as_deref())?.to_string();
+    let after = push.after.as_deref().map(str::trim).unwrap_or_default();
+    if push.deleted || is_null_sha(after) {
+        return Ok(ForgeEvent::Ignored(format!(
+            "ignored: deleted ref {git_ref}"
+        )));
+    }
+    let after = required(event, "after", Some(after))?;
+    let repo = repo_identity(event, push.repository.as_ref())?;
+
+    // For an annotated tag `after` is the tag object; `head_commit` is the
+    // commit it points at, which is what archives and statuses want.
+    let head_commit_id = push.head_commit.as_ref().and_then(|c| c.id.as_deref());
+    let commit_id = match head_commit_id {
+        Some(id) if git_ref.starts_with("refs/tags/") && forge_api::is_commit_sha(id) => {
+            commit_sha(event, "head_commit.id", id)?
+        }
+        _ => commit_sha(event, "after", after)?,
+    };
+    let head = head_of(&push, &commit_id);
+
+    let committed_by = head
+        .and_then(|c| c.committer.as_ref().and_then(|p| p.display()))
+        .or_else(|| head.and_then(|c| c.author.as_ref().and_then(|p| p.display())))
+        .or_else(|| push.pusher.as_ref().and_then(|u| u.handle()))
+        .or_else(|| push.sender.as_ref().and_then(|u| u.handle()))
+        .map(str::to_string);
+    let commit_url = head
+        .and_then(|c| c.url.as_deref())
+        .filter(|u| !u.trim().is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{}/commit/{commit_id}", repo.html_url));
+    let compare_url = [&push.compare_url, &push.compare]
+        .into_iter()
+        .flatten()
+        .find(|u| !u.trim().is_empty())
+        .cloned();
+
+    let forge = delivery.forge;
+    Ok(ForgeEvent::Build(Box::new(BuildTrigger {
+        forge,
+        api_base: forge_api::api_base(forge, &repo.html_url, repo.api_url.as_deref()),
+        status_repo: forge_api::status_repo(forge, None, &repo.owner, &repo.name),
+        source: archive_url(forge, &repo.html_url, &repo.name, &commit_id),
+        commit: CommitInfo {
+            commit_id,
+            committed_by,
+            commit_url: Some(commit_url),
+            compare_url,
+            commit_message: message(head.and_then(|c| c.message.as_deref())),
+        },
+        owner: repo.owner,
+        repo: repo.name,
+        repo_url: repo.html_url,
+        git_ref,
+        delivery_id: delivery.delivery_id.clone(),
+    })))
+}
+
+/// The pushed commit's description: the listed commit with that id, else
+/// `head_commit`, else the last listed commit (forges list oldest first).
+fn head_of<'a>(push: &'a Push, commit_id: &str) -> Option<&'a Commit> {
+    let matches = |c: &&Commit| {
+        c.id.as_deref()
+            .is_some_and(|id| id.eq_ignore_ascii_case(commit_id))
+    };
+    push.commits
+        .iter()
+        .find(matches)
+        .or(push.head_commit.as_ref())
+        .or(push.commits.last())
+}

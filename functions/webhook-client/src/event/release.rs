@@ -1,0 +1,75 @@
+//! Gitea, Gogs and GitHub `release`: a release was published.
+//!
+//! A release with an attached `.zip` is built from that bundle (translators
+//! publish prebuilt bundles that way); otherwise from the tag's archive.
+//! Gitea, Gogs and GitHub release payloads name a commit only when
+//! `target_commitish` happens to be a SHA. Without one there is no commit to
+//! file the build under (the job manager requires a commit hash), so the
+//! release is ignored with that reason: the tag's own push event builds it.
+
+use tx_shared::domain::job::CommitInfo;
+
+use super::{BuildTrigger, ForgeEvent, ParseError, commit_sha, message, repo_identity, required};
+use crate::archive::{archive_url, zip_asset};
+use crate::forge::Delivery;
+use crate::forge_api;
+use crate::payload::ReleaseEvent;
+
+/// Reads a release event; only `published` releases are built.
+pub fn parse(delivery: &Delivery, event_body: ReleaseEvent) -> Result<ForgeEvent, ParseError> {
+    let event = delivery.event.as_str();
+    let action = event_body.action.as_deref().unwrap_or("?");
+    if !action.eq_ignore_ascii_case("published") {
+        return Ok(ForgeEvent::Ignored(format!("ignored: release {action}")));
+    }
+    let release = event_body
+        .release
+        .as_ref()
+        .ok_or_else(|| ParseError::Missing {
+            event: event.to_string(),
+            field: "release",
+        })?;
+    let tag = required(event, "release.tag_name", release.tag_name.as_deref())?;
+    if release.draft {
+        return Ok(ForgeEvent::Ignored(format!("ignored: draft release {tag}")));
+    }
+    let commit_id = match release.target_commitish.as_deref().map(str::trim) {
+        Some(target) if forge_api::is_commit_sha(target) => {
+            commit_sha(event, "release.target_commitish", target)?
+        }
+        other => {
+            return Ok(ForgeEvent::Ignored(format!(
+                "ignored: release {tag} names no commit (target {:?}); its tag push builds it",
+                other.unwrap_or_default()
+            )));
+        }
+    };
+    let repo = repo_identity(event, event_body.repository.as_ref())?;
+    let forge = delivery.forge;
+    let source = zip_asset(&release.assets)
+        .unwrap_or_else(|| archive_url(forge, &repo.html_url, &repo.name, tag));
+    let title = message(release.name.as_deref()).unwrap_or_else(|| format!("release {tag}"));
+    Ok(ForgeEvent::Build(Box::new(BuildTrigger {
+        forge,
+        api_base: forge_api::api_base(forge, &repo.html_url, repo.api_url.as_deref()),
+        status_repo: forge_api::status_repo(forge, None, &repo.owner, &repo.name),
+        source,
+        commit: CommitInfo {
+            commit_id,
+            committed_by: release
+                .author
+                .as_ref()
+                .and_then(|u| u.handle())
+                .or_else(|| event_body.sender.as_ref().and_then(|u| u.handle()))
+                .map(str::to_string),
+            commit_url: release.html_url.clone().filter(|u| !u.trim().is_empty()),
+            compare_url: None,
+            commit_message: Some(title),
+        },
+        owner: repo.owner,
+        repo: repo.name,
+        repo_url: repo.html_url,
+        git_ref: format!("refs/tags/{tag}"),
+        delivery_id: delivery.delivery_id.clone(),
+    })))
+}

@@ -1,0 +1,173 @@
+//! Which forge sent a webhook, which event it is and which delivery, read
+//! from the headers alone (the body is not trusted before its signature is).
+
+use http::HeaderMap;
+use tx_shared::ports::ForgeKind;
+
+/// The forge's description of one webhook delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The forge dialect (decides the signature scheme and payload shape).
+    pub forge: ForgeKind,
+    /// The event name as the forge spells it (`push`, `Tag Push Hook`, …).
+    pub event: String,
+    /// The forge's id of this delivery; redeliveries carry the same one, so
+    /// the job manager can recognise them.
+    pub delivery_id: Option<String>,
+}
+
+fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+/// Detects the forge. Gitea also sends Gogs and GitHub headers, and Gogs also
+/// sends GitHub headers, so the most specific header wins: Gitea, then Gogs,
+/// then GitLab, then GitHub. `None` when no forge header is present.
+pub fn detect(headers: &HeaderMap) -> Option<Delivery> {
+    if let Some(event) = text(headers, "x-gitea-event") {
+        return Some(Delivery {
+            forge: ForgeKind::Gitea,
+            event: event.to_string(),
+            delivery_id: text(headers, "x-gitea-delivery").map(str::to_string),
+        });
+    }
+    if let Some(event) = text(headers, "x-gogs-event") {
+        return Some(Delivery {
+            forge: ForgeKind::Gogs,
+            event: event.to_string(),
+            delivery_id: text(headers, "x-gogs-delivery").map(str::to_string),
+        });
+    }
+    if let Some(event) = text(headers, "x-gitlab-event") {
+        // `Idempotency-Key` stays the same when GitLab retries a delivery;
+        // `X-Gitlab-Event-UUID` is the fallback for versions without it.
+        let delivery_id =
+            text(headers, "idempotency-key").or_else(|| text(headers, "x-gitlab-event-uuid"));
+        return Some(Delivery {
+            forge: ForgeKind::Gitlab,
+            event: event.to_string(),
+            delivery_id: delivery_id.map(str::to_string),
+        });
+    }
+    if let Some(event) = text(headers, "x-github-event") {
+        return Some(Delivery {
+            forge: ForgeKind::Github,
+            event: event.to_string(),
+            delivery_id: text(headers, "x-github-delivery").map(str::to_string),
+        });
+    }
+    None
+}
+
+/// Lower-case name of a forge, as used in the callback URL and in logs.
+pub fn forge_name(forge: ForgeKind) -> &'static str {
+    match forge {
+        ForgeKind::Gitea => "gitea",
+        ForgeKind::Gogs => "gogs",
+        ForgeKind::Github => "github",
+        ForgeKind::Gitlab => "gitlab",
+    }
+}
+
+/// The forge named by [`forge_name`].
+pub fn parse_forge_name(name: &str) -> Option<ForgeKind> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "gitea" | "forgejo" => Some(ForgeKind::Gitea),
+        "gogs" => Some(ForgeKind::Gogs),
+        "github" => Some(ForgeKind::Github),
+        "gitlab" => Some(ForgeKind::Gitlab),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn gitea_wins_over_its_gogs_and_github_compat_headers() {
+        let h = headers(&[
+            ("X-GitHub-Event", "push"),
+            ("X-Gogs-Event", "push"),
+            ("X-Gitea-Event", "push"),
+            ("X-Gitea-Delivery", "d-gitea"),
+            ("X-Gogs-Delivery", "d-gogs"),
+        ]);
+        let d = detect(&h).unwrap();
+        assert_eq!(d.forge, ForgeKind::Gitea);
+        assert_eq!(d.delivery_id.as_deref(), Some("d-gitea"));
+    }
+
+    #[test]
+    fn gogs_wins_over_its_github_compat_headers() {
+        let h = headers(&[
+            ("X-Github-Event", "push"),
+            ("X-Gogs-Event", "push"),
+            ("X-Gogs-Delivery", "g1"),
+        ]);
+        let d = detect(&h).unwrap();
+        assert_eq!(d.forge, ForgeKind::Gogs);
+        assert_eq!(d.delivery_id.as_deref(), Some("g1"));
+    }
+
+    #[test]
+    fn gitlab_prefers_the_idempotency_key() {
+        let h = headers(&[
+            ("X-Gitlab-Event", "Push Hook"),
+            ("X-Gitlab-Event-UUID", "recursion"),
+            ("Idempotency-Key", "same-on-retry"),
+        ]);
+        let d = detect(&h).unwrap();
+        assert_eq!(
+            (d.forge, d.event.as_str()),
+            (ForgeKind::Gitlab, "Push Hook")
+        );
+        assert_eq!(d.delivery_id.as_deref(), Some("same-on-retry"));
+        let h = headers(&[
+            ("X-Gitlab-Event", "Push Hook"),
+            ("X-Gitlab-Event-UUID", "recursion"),
+        ]);
+        assert_eq!(
+            detect(&h).unwrap().delivery_id.as_deref(),
+            Some("recursion")
+        );
+    }
+
+    #[test]
+    fn github_alone_and_nothing() {
+        let h = headers(&[
+            ("X-GitHub-Event", "ping"),
+            ("X-GitHub-Delivery", "72d3162e"),
+        ]);
+        let d = detect(&h).unwrap();
+        assert_eq!((d.forge, d.event.as_str()), (ForgeKind::Github, "ping"));
+        assert!(detect(&headers(&[("content-type", "application/json")])).is_none());
+        assert!(detect(&headers(&[("X-GitHub-Event", "")])).is_none());
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for f in [
+            ForgeKind::Gitea,
+            ForgeKind::Gogs,
+            ForgeKind::Github,
+            ForgeKind::Gitlab,
+        ] {
+            assert_eq!(parse_forge_name(forge_name(f)), Some(f));
+        }
+        assert_eq!(parse_forge_name("bitbucket"), None);
+    }
+}

@@ -1,0 +1,43 @@
+//! The public addresses of a build, in one place so the webhook answer, the
+//! commit status and the callback always agree.
+
+use tx_shared::domain::build_log::BUILD_LOG;
+use tx_shared::ports::ForgeKind;
+
+use crate::forge::forge_name;
+
+/// Key of a build's `build_log.json` in the CDN bucket (`prefix` is
+/// `u/<owner>/<repo>/<commit10>/`).
+pub fn build_log_key(prefix: &str) -> String {
+    format!("{prefix}{BUILD_LOG}")
+}
+
+/// Public URL of a build's `build_log.json` on the CDN.
+pub fn build_log_url(cdn_url: &str, prefix: &str) -> String {
+    format!(
+        "{}/{}",
+        cdn_url.trim_end_matches('/'),
+        build_log_key(prefix)
+    )
+}
+
+/// Public URL of a build's site.
+pub fn site_url(site_url: &str, prefix: &str) -> String {
+    format!("{}/{prefix}", site_url.trim_end_matches('/'))
+}
+
+/// The job manager's job endpoint.
+pub fn job_endpoint(api_url: &str) -> String {
+    format!("{}/tx/job", api_url.trim_end_matches('/'))
+}
+
+/// Where the job manager posts the finished job. The forge rides along as a
+/// query parameter because the job row does not record which forge dialect
+/// its commit status must be set in.
+pub fn callback_url(api_url: &str, forge: ForgeKind) -> String {
+    format!(
+        "{}/client/callback?forge={}",
+        api_url.trim_end_matches('/'),
+        forge_name(forge)
+    )
+}

@@ -1,0 +1,216 @@
+//! `POST /client/webhook` (DESIGN.md thread 1): a forge event becomes a job
+//! request, the first `build_log.json` and a pending commit status.
+//!
+//! Order matters: the signature is checked before the body is parsed, and the
+//! job manager is asked before anything is written, so a refused or failed
+//! request leaves no trace and the forge's redelivery starts clean.
+
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use tx_shared::api;
+use tx_shared::domain::build_log::{BuildLog, DisplayStatus};
+use tx_shared::domain::job::commit10;
+use tx_shared::domain::job_request::{JobDisposition, JobResponse, Superseded};
+use tx_shared::ports::StatusState;
+
+use crate::build_log_store;
+use crate::deps::ClientDeps;
+use crate::error::ClientError;
+use crate::event::{self, BuildTrigger, ForgeEvent};
+use crate::filters::{self, Verdict};
+use crate::forge::{self, forge_name};
+use crate::job_api;
+use crate::signature_check;
+use crate::status_report::{StatusTarget, report};
+use crate::urls;
+use crate::webhook_body;
+
+/// Largest webhook body accepted. Push payloads list at most 20 commits
+/// (GitHub) or so, far below this; anything bigger is not a real push.
+pub const MAX_WEBHOOK_BYTES: usize = 5 * 1024 * 1024;
+
+/// The answer to an accepted build request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WebhookAnswer {
+    /// The job building this commit.
+    pub job_id: String,
+    /// What the job manager did (`created`, `coalesced`, `existing`).
+    pub disposition: JobDisposition,
+    /// `owner/repo/commit10`.
+    pub identifier: String,
+    /// Where the build log is followed.
+    pub build_log_url: String,
+    /// Where the site will be.
+    pub site_url: String,
+    /// The build's display status.
+    pub status: DisplayStatus,
+    /// The build this one replaced, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded: Option<Superseded>,
+}
+
+/// Handles one webhook delivery; every outcome is a JSON answer.
+pub async fn handle_webhook(req: &Request, deps: &ClientDeps) -> Response<Body> {
+    match accept(req, deps).await {
+        Ok(response) => response,
+        Err(e) => {
+            if e.status() >= 500 {
+                tracing::error!(code = e.code(), "webhook failed: {e}");
+            } else {
+                tracing::info!(code = e.code(), "webhook refused: {e}");
+            }
+            e.into_response()
+        }
+    }
+}
+
+async fn accept(req: &Request, deps: &ClientDeps) -> Result<Response<Body>, ClientError> {
+    let body = api::body_bytes(req.body());
+    if body.len() > MAX_WEBHOOK_BYTES {
+        return Err(ClientError::TooLarge {
+            size: body.len(),
+            limit: MAX_WEBHOOK_BYTES,
+        });
+    }
+    let delivery = forge::detect(req.headers()).ok_or_else(|| {
+        ClientError::UnknownForge(
+            "no X-Gitea-Event, X-Gogs-Event, X-Gitlab-Event or X-GitHub-Event header: not a forge webhook".into(),
+        )
+    })?;
+    let content_type = api::header(req, http::header::CONTENT_TYPE.as_str());
+    let body = webhook_body::decode(delivery.forge, content_type, body)
+        .map_err(|e| ClientError::Malformed(e.to_string()))?;
+    signature_check::verify(
+        delivery.forge,
+        req.headers(),
+        &body.signed,
+        &deps.config.webhook_secret,
+    )
+    .map_err(|e| ClientError::BadSignature(e.to_string()))?;
+    let trigger = match event::parse(&delivery, &body.json)
+        .map_err(|e| ClientError::Malformed(e.to_string()))?
+    {
+        ForgeEvent::Ping { zen } => {
+            return Ok(api::json(
+                200,
+                &serde_json::json!({
+                    "pong": zen.unwrap_or_else(|| "pong".into()),
+                    "forge": forge_name(delivery.forge),
+                }),
+            ));
+        }
+        ForgeEvent::Ignored(reason) => return Ok(ignored(reason)),
+        ForgeEvent::Build(trigger) => trigger,
+    };
+    match filters::check(&deps.config, &trigger) {
+        Verdict::Build => {}
+        Verdict::Ignore(reason) => return Ok(ignored(reason)),
+        Verdict::Forbid(reason) => return Err(ClientError::ForbiddenHost(reason)),
+    }
+
+    let request = trigger.job_request(urls::callback_url(&deps.config.api_url, trigger.forge));
+    let response = job_api::request_job(&deps.http, &deps.config, &request).await?;
+    tracing::info!(
+        job_id = %response.job.job_id,
+        identifier = %response.job.identifier,
+        disposition = ?response.disposition,
+        "job requested"
+    );
+    let answer = record(deps, &trigger, &response).await?;
+    let status = if response.disposition == JobDisposition::Existing {
+        200
+    } else {
+        202
+    };
+    Ok(api::json(status, &answer))
+}
+
+fn ignored(reason: String) -> Response<Body> {
+    tracing::info!("{reason}");
+    api::json(
+        200,
+        &serde_json::json!({ "status": "ignored", "message": reason }),
+    )
+}
+
+/// Writes what a new (or coalesced) job needs in the CDN bucket and on the
+/// forge. A redelivery (`existing`) writes nothing unless its first build log
+/// is missing (a previous delivery failed after the job was created).
+async fn record(
+    deps: &ClientDeps,
+    trigger: &BuildTrigger,
+    response: &JobResponse,
+) -> Result<WebhookAnswer, ClientError> {
+    let job = &response.job;
+    let prefix = job.site_prefix();
+    let build_log_url = urls::build_log_url(&deps.config.cdn_url, &prefix);
+    let existing_log = build_log_store::read(deps.cdn.as_ref(), &prefix).await?;
+    let log = BuildLog::of(job);
+    let is_new = response.disposition != JobDisposition::Existing;
+    match &existing_log {
+        // A callback that beat us here already wrote the final log: keep it.
+        Some(stored) if stored.status.is_final() => {}
+        Some(_) if !is_new => {}
+        _ => build_log_store::write(deps.cdn.as_ref(), &prefix, &log).await?,
+    }
+
+    if is_new {
+        let target = StatusTarget {
+            forge: trigger.forge,
+            api_base: trigger.api_base.clone(),
+            repo: trigger.status_repo.clone(),
+            commit_id: job.commit.commit_id.clone(),
+        };
+        if let Some(superseded) = &response.superseded {
+            let by = job.commit10();
+            // The job is coalesced whatever happens here, and a redelivery
+            // would come back as `existing`: a failure is logged, not answered.
+            let now = deps.clock.now();
+            match build_log_store::cancel_superseded(deps.cdn.as_ref(), superseded, by, now).await {
+                Ok(cancelled) => {
+                    tracing::info!(old = %superseded.identifier, cancelled, "older build superseded by {by}")
+                }
+                Err(e) => {
+                    tracing::error!(old = %superseded.identifier, "cannot mark the older build cancelled: {e}")
+                }
+            }
+            let old_target = StatusTarget {
+                commit_id: superseded.commit_id.clone(),
+                ..target.clone()
+            };
+            let old_prefix = format!("u/{}/", superseded.identifier);
+            let old_log_url = urls::build_log_url(&deps.config.cdn_url, &old_prefix);
+            let text = format!("Not built: superseded by {by}");
+            report(
+                deps.forge.as_ref(),
+                &old_target,
+                StatusState::Error,
+                &old_log_url,
+                &text,
+            )
+            .await;
+        }
+        let text = format!("Build of {} requested", commit10(&job.commit.commit_id));
+        report(
+            deps.forge.as_ref(),
+            &target,
+            StatusState::Pending,
+            &build_log_url,
+            &text,
+        )
+        .await;
+    }
+
+    Ok(WebhookAnswer {
+        job_id: job.job_id.clone(),
+        disposition: response.disposition,
+        identifier: job.identifier.clone(),
+        build_log_url,
+        site_url: urls::site_url(&deps.config.site_url, &prefix),
+        status: existing_log
+            .filter(|l| l.status.is_final())
+            .map(|l| l.status)
+            .unwrap_or(log.status),
+        superseded: response.superseded.clone(),
+    })
+}

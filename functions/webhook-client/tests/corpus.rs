@@ -1,0 +1,511 @@
+//! Every forge's real payloads from the corpus: signed the way each forge
+//! signs, checked, and read into what the pipeline builds.
+
+mod common;
+
+use common::{WEBHOOK_SECRET, corpus, corpus_file};
+use http::{HeaderMap, HeaderValue};
+use tx_shared::ports::ForgeKind;
+use tx_shared::signature::sign_hex;
+use tx_webhook_client::event::{BuildTrigger, ForgeEvent, parse};
+use tx_webhook_client::forge::{Delivery, detect};
+use tx_webhook_client::signature_check::verify;
+
+/// Headers exactly as each forge sends them (PROVENANCE.md), signed with `secret`.
+fn forge_headers(forge: ForgeKind, event: &str, body: &[u8], secret: &str) -> HeaderMap {
+    let sig = sign_hex(secret.as_bytes(), body);
+    let pairs: Vec<(&str, String)> = match forge {
+        ForgeKind::Gitea => vec![
+            ("x-gitea-event", event.into()),
+            ("x-gitea-delivery", "gitea-delivery".into()),
+            ("x-gitea-signature", sig.clone()),
+            ("x-gogs-event", event.into()),
+            ("x-gogs-delivery", "gitea-delivery".into()),
+            ("x-gogs-signature", sig.clone()),
+            ("x-hub-signature-256", format!("sha256={sig}")),
+            ("x-github-event", event.into()),
+            ("x-github-delivery", "gitea-delivery".into()),
+        ],
+        ForgeKind::Gogs => vec![
+            ("x-gogs-event", event.into()),
+            ("x-gogs-delivery", "gogs-delivery".into()),
+            ("x-gogs-signature", sig.clone()),
+            ("x-github-event", event.into()),
+            ("x-github-delivery", "gogs-delivery".into()),
+        ],
+        ForgeKind::Github => vec![
+            ("x-github-event", event.into()),
+            (
+                "x-github-delivery",
+                "72d3162e-cc78-11e3-81ab-4c9367dc0958".into(),
+            ),
+            ("x-hub-signature-256", format!("sha256={sig}")),
+        ],
+        ForgeKind::Gitlab => vec![
+            ("x-gitlab-event", event.into()),
+            ("x-gitlab-event-uuid", "gitlab-event-uuid".into()),
+            ("x-gitlab-token", secret.into()),
+        ],
+    };
+    let mut h = HeaderMap::new();
+    for (k, v) in pairs {
+        h.insert(k, HeaderValue::from_str(&v).expect("header"));
+    }
+    h
+}
+
+/// The corpus's GitLab release example is JSONC (a `// deprecated` note);
+/// GitLab itself sends plain JSON, so the comment is dropped.
+fn strip_line_comments(text: &[u8]) -> Vec<u8> {
+    String::from_utf8_lossy(text)
+        .lines()
+        .map(|l| match l.find(" // ") {
+            Some(i) => &l[..i],
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .into_bytes()
+}
+
+fn read(forge: ForgeKind, event: &str, rel: &str) -> Option<(Delivery, Vec<u8>, ForgeEvent)> {
+    let dir = corpus()?;
+    let mut body = corpus_file(&dir, rel);
+    if rel.ends_with(".jsonc") {
+        body = strip_line_comments(&body);
+    }
+    let headers = forge_headers(forge, event, &body, WEBHOOK_SECRET);
+    let delivery = detect(&headers).expect("forge detected");
+    assert_eq!(delivery.forge, forge, "{rel}");
+    verify(delivery.forge, &headers, &body, WEBHOOK_SECRET)
+        .unwrap_or_else(|e| panic!("{rel}: {e}"));
+    // The same headers under another secret, or the body altered by a byte, fail.
+    assert!(
+        verify(
+            delivery.forge,
+            &forge_headers(forge, event, &body, "other"),
+            &body,
+            WEBHOOK_SECRET
+        )
+        .is_err()
+    );
+    let mut tampered = body.clone();
+    if let Some(b) = tampered.iter_mut().find(|b| b.is_ascii_digit()) {
+        *b = if *b == b'9' { b'8' } else { *b + 1 };
+    }
+    if forge != ForgeKind::Gitlab {
+        assert!(
+            verify(delivery.forge, &headers, &tampered, WEBHOOK_SECRET).is_err(),
+            "{rel}: tampering unnoticed"
+        );
+    }
+    let event = parse(&delivery, &body).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    Some((delivery, body, event))
+}
+
+fn build(forge: ForgeKind, event: &str, rel: &str) -> Option<BuildTrigger> {
+    let (_, _, parsed) = read(forge, event, rel)?;
+    match parsed {
+        ForgeEvent::Build(t) => Some(*t),
+        other => panic!("{rel}: expected a build, got {other:?}"),
+    }
+}
+
+fn ignored(forge: ForgeKind, event: &str, rel: &str) -> Option<String> {
+    let (_, _, parsed) = read(forge, event, rel)?;
+    match parsed {
+        ForgeEvent::Ignored(reason) => Some(reason),
+        other => panic!("{rel}: expected ignored, got {other:?}"),
+    }
+}
+
+#[test]
+fn gitea_push_new_branch() {
+    let Some(t) = build(
+        ForgeKind::Gitea,
+        "push",
+        "gitea/push.go-playground-capture.json",
+    ) else {
+        return;
+    };
+    assert_eq!((t.owner.as_str(), t.repo.as_str()), ("example", "example"));
+    assert_eq!(t.git_ref, "refs/heads/master");
+    assert_eq!(
+        t.commit.commit_id,
+        "67b56589a45103f891bdee7c0546e5d40bc02001"
+    );
+    assert_eq!(t.commit.commit_message.as_deref(), Some("example"));
+    assert_eq!(t.commit.committed_by.as_deref(), Some("example"));
+    assert_eq!(
+        t.commit.commit_url.as_deref(),
+        Some(
+            "http://localhost:3000/example/example/commit/67b56589a45103f891bdee7c0546e5d40bc02001"
+        )
+    );
+    assert!(
+        t.commit
+            .compare_url
+            .as_deref()
+            .unwrap_or_default()
+            .contains("/compare/0000000000")
+    );
+    assert_eq!(
+        t.source,
+        "http://localhost:3000/example/example/archive/67b56589a45103f891bdee7c0546e5d40bc02001.zip"
+    );
+    assert_eq!(t.api_base.as_deref(), Some("http://localhost:3000/api/v1"));
+    assert_eq!(t.delivery_id.as_deref(), Some("gitea-delivery"));
+    assert_eq!(t.forge, ForgeKind::Gitea);
+}
+
+#[test]
+fn gitea_docs_push_to_develop() {
+    let Some(t) = build(ForgeKind::Gitea, "push", "gitea/push.docs-example.json") else {
+        return;
+    };
+    assert_eq!((t.owner.as_str(), t.repo.as_str()), ("gitea", "webhooks"));
+    assert_eq!(t.branch(), Some("develop"));
+    assert_eq!(
+        t.commit.commit_id,
+        "bffeb74224043ba2feb48d137756c8a9331c449a"
+    );
+    assert_eq!(t.commit.committed_by.as_deref(), Some("gitea"));
+    assert_eq!(t.commit.commit_message.as_deref(), Some("Webhooks Yay!"));
+}
+
+#[test]
+fn gitea_release_naming_no_commit_is_ignored() {
+    let Some(r) = ignored(
+        ForgeKind::Gitea,
+        "release",
+        "gitea/release.published.go-playground-capture.json",
+    ) else {
+        return;
+    };
+    // target_commitish is "master": no commit to build; the tag push builds it.
+    assert_eq!(
+        r,
+        "ignored: release example names no commit (target \"master\"); its tag push builds it"
+    );
+}
+
+/// The real Gitea release, as Gitea sends it when the release was made from
+/// a commit and carries a bundle: `target_commitish` a SHA, one zip asset.
+fn gitea_release_with(dir: &std::path::Path, assets: &str) -> Vec<u8> {
+    let text = String::from_utf8(corpus_file(
+        dir,
+        "gitea/release.published.go-playground-capture.json",
+    ))
+    .unwrap();
+    let text = text
+        .replace(
+            r#""target_commitish": "master""#,
+            r#""target_commitish": "67b56589a45103f891bdee7c0546e5d40bc02001""#,
+        )
+        .replace(r#""assets": []"#, assets);
+    assert!(
+        text.contains("67b56589a4") && text.contains(r#""assets": ["#),
+        "corpus file changed shape"
+    );
+    text.into_bytes()
+}
+
+#[test]
+fn gitea_release_of_a_commit_builds_its_zip_asset_or_tag_archive() {
+    let Some(dir) = corpus() else { return };
+    let delivery = Delivery {
+        forge: ForgeKind::Gitea,
+        event: "release".into(),
+        delivery_id: Some("r1".into()),
+    };
+    let with_zip = gitea_release_with(
+        &dir,
+        r#""assets": [{"id": 1, "name": "en_ulb.zip", "browser_download_url": "http://localhost:3000/attachments/ab12"}]"#,
+    );
+    let ForgeEvent::Build(t) = parse(&delivery, &with_zip).unwrap() else {
+        panic!("not a build")
+    };
+    assert_eq!(t.git_ref, "refs/tags/example");
+    assert_eq!(
+        t.commit.commit_id,
+        "67b56589a45103f891bdee7c0546e5d40bc02001"
+    );
+    assert_eq!(t.source, "http://localhost:3000/attachments/ab12");
+    assert_eq!(t.commit.commit_message.as_deref(), Some("0.0.0"));
+    assert_eq!(
+        t.commit.commit_url.as_deref(),
+        Some("http://localhost:3000/example/example/releases/tag/example")
+    );
+
+    let without = gitea_release_with(&dir, r#""assets": []"#);
+    let ForgeEvent::Build(t) = parse(&delivery, &without).unwrap() else {
+        panic!("not a build")
+    };
+    assert_eq!(
+        t.source,
+        "http://localhost:3000/example/example/archive/example.zip"
+    );
+}
+
+#[test]
+fn gitea_create_branch_delete_and_pull_request_are_ignored() {
+    let Some(r) = ignored(
+        ForgeKind::Gitea,
+        "create",
+        "gitea/create.branch.go-playground-capture.json",
+    ) else {
+        return;
+    };
+    assert!(r.starts_with("ignored: create branch master"), "{r}");
+    let r = ignored(
+        ForgeKind::Gitea,
+        "delete",
+        "gitea/delete.branch.go-playground-capture.json",
+    )
+    .unwrap();
+    assert_eq!(r, "ignored: delete");
+    let r = ignored(
+        ForgeKind::Gitea,
+        "pull_request",
+        "gitea/pull_request.opened.go-playground-capture.json",
+    )
+    .unwrap();
+    assert_eq!(r, "ignored: pull_request");
+}
+
+#[test]
+fn gogs_bible_bundle_payload_from_door43() {
+    let Some(t) = build(ForgeKind::Gogs, "push", "gogs/bible_bundle_payload.json") else {
+        return;
+    };
+    assert_eq!(
+        (t.owner.as_str(), t.repo.as_str()),
+        ("Door43-Catalog", "ne-ulb")
+    );
+    assert_eq!(
+        t.commit.commit_id,
+        "ed87f2c2fc87d289a848d0de8af4aab8317ea3b5"
+    );
+    assert_eq!(t.commit.committed_by.as_deref(), Some("phillip-hopper"));
+    assert_eq!(
+        t.commit.commit_message.as_deref(),
+        Some("Publish more books")
+    );
+    assert_eq!(
+        t.source,
+        "https://git.door43.org/Door43-Catalog/ne-ulb/archive/ed87f2c2fc87d289a848d0de8af4aab8317ea3b5.zip"
+    );
+    assert_eq!(t.repo_url, "https://git.door43.org/Door43-Catalog/ne-ulb");
+    assert_eq!(t.delivery_id.as_deref(), Some("gogs-delivery"));
+    assert_eq!(
+        t.commit.compare_url.as_deref(),
+        Some(
+            "https://git.door43.org/Door43-Catalog/ne-ulb/compare/602eac4c42397895054a44d54ec63ae5707be2b3…ed87f2c2fc87d289a848d0de8af4aab8317ea3b5"
+        )
+    );
+}
+
+#[test]
+fn gogs_other_pushes() {
+    let Some(t) = build(ForgeKind::Gogs, "push", "gogs/webhook_post.json") else {
+        return;
+    };
+    assert_eq!(
+        (t.owner.as_str(), t.repo.as_str()),
+        ("tx-manager-test-data", "en-obs-rc-0.2")
+    );
+    assert_eq!(
+        t.commit.commit_id,
+        "93829a566c4816593923ada57b4cda5da4bc7af1"
+    );
+    assert_eq!(t.commit.committed_by.as_deref(), Some("Richard Mahn"));
+    let t = build(ForgeKind::Gogs, "push", "gogs/push.docs-example.json").unwrap();
+    assert_eq!(
+        (t.owner.as_str(), t.repo.as_str(), t.branch()),
+        ("alice", "moonlanding", Some("main"))
+    );
+    let t = build(ForgeKind::Gogs, "push", "gogs/push.docs-legacy-2017.json").unwrap();
+    assert!(
+        t.source
+            .ends_with(&format!("/archive/{}.zip", t.commit.commit_id))
+    );
+}
+
+#[test]
+fn github_push_new_branch() {
+    let Some(t) = build(ForgeKind::Github, "push", "github/push.new-branch.json") else {
+        return;
+    };
+    assert_eq!(
+        (t.owner.as_str(), t.repo.as_str()),
+        ("Codertocat", "Hello-World")
+    );
+    assert_eq!(
+        t.commit.commit_id,
+        "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
+    );
+    assert_eq!(t.commit.commit_message.as_deref(), Some("Initial commit"));
+    assert_eq!(t.commit.committed_by.as_deref(), Some("Codertocat"));
+    assert_eq!(
+        t.source,
+        "https://github.com/Codertocat/Hello-World/archive/6113728f27ae82c7b1a177c8d03f9e96e0adf246.zip"
+    );
+    assert_eq!(t.api_base.as_deref(), Some("https://api.github.com"));
+    assert_eq!(t.status_repo, "Codertocat/Hello-World");
+    let t2 = build(
+        ForgeKind::Github,
+        "push",
+        "github/push.new-branch.no-username-committer.json",
+    )
+    .unwrap();
+    assert_eq!(t2.commit.commit_id, t.commit.commit_id);
+    assert!(t2.commit.committed_by.is_some());
+}
+
+#[test]
+fn github_tag_pushes() {
+    let Some(t) = build(
+        ForgeKind::Github,
+        "push",
+        "github/push.tag-created.ghes-35.json",
+    ) else {
+        return;
+    };
+    assert!(t.is_tag());
+    assert_eq!(t.git_ref, "refs/tags/simple-tag");
+    assert_eq!(
+        t.commit.commit_id,
+        "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
+    );
+    assert_eq!(
+        t.api_base.as_deref(),
+        Some("https://octocoders.github.io/api/v3")
+    );
+    for rel in [
+        "github/push.tag-deleted.json",
+        "github/push.tag-deleted.with-organization.json",
+    ] {
+        let r = ignored(ForgeKind::Github, "push", rel).unwrap();
+        assert_eq!(r, "ignored: deleted ref refs/tags/simple-tag");
+    }
+}
+
+#[test]
+fn github_release_create_ping_and_others() {
+    for rel in [
+        "github/release.published.json",
+        "github/release.published.with-discussion-url.json",
+    ] {
+        let Some(r) = ignored(ForgeKind::Github, "release", rel) else {
+            return;
+        };
+        assert!(
+            r.starts_with("ignored: release 0.0.1 names no commit"),
+            "{r}"
+        );
+    }
+    let r = ignored(ForgeKind::Github, "create", "github/create.tag.json").unwrap();
+    assert!(r.contains("names no commit"), "{r}");
+    assert_eq!(
+        ignored(ForgeKind::Github, "delete", "github/delete.tag.json").unwrap(),
+        "ignored: delete"
+    );
+    for rel in [
+        "github/pull_request.opened.json",
+        "github/pull_request.synchronize.json",
+    ] {
+        assert_eq!(
+            ignored(ForgeKind::Github, "pull_request", rel).unwrap(),
+            "ignored: pull_request"
+        );
+    }
+    for rel in ["github/ping.json", "github/ping.with-organization.json"] {
+        let (_, _, e) = read(ForgeKind::Github, "ping", rel).unwrap();
+        assert_eq!(
+            e,
+            ForgeEvent::Ping {
+                zen: Some("Anything added dilutes everything else.".into())
+            }
+        );
+    }
+}
+
+#[test]
+fn gitlab_push_tag_push_and_release() {
+    let Some(t) = build(ForgeKind::Gitlab, "Push Hook", "gitlab/push.json") else {
+        return;
+    };
+    assert_eq!((t.owner.as_str(), t.repo.as_str()), ("mike", "diaspora"));
+    assert_eq!(
+        t.commit.commit_id,
+        "da1560886d4f094c3e6c9ef40349f7d38b5d27d7"
+    );
+    assert_eq!(t.commit.commit_message.as_deref(), Some("fixed readme"));
+    assert_eq!(t.commit.committed_by.as_deref(), Some("GitLab dev user"));
+    assert_eq!(
+        t.source,
+        "http://example.com/mike/diaspora/-/archive/da1560886d4f094c3e6c9ef40349f7d38b5d27d7/diaspora-da1560886d4f094c3e6c9ef40349f7d38b5d27d7.zip"
+    );
+    assert_eq!(
+        t.commit.compare_url.as_deref(),
+        Some(
+            "http://example.com/mike/diaspora/-/compare/95790bf891e76fee5e1747ab589903a6a1f80f22...da1560886d4f094c3e6c9ef40349f7d38b5d27d7"
+        )
+    );
+    assert_eq!(t.api_base.as_deref(), Some("http://example.com/api/v4"));
+    assert_eq!(t.status_repo, "mike/diaspora");
+    assert_eq!(t.delivery_id.as_deref(), Some("gitlab-event-uuid"));
+
+    let t = build(ForgeKind::Gitlab, "Tag Push Hook", "gitlab/tag_push.json").unwrap();
+    assert_eq!(t.git_ref, "refs/tags/v1.0.0");
+    assert_eq!(
+        t.commit.commit_id,
+        "82b3d5ae55f7080f1e6022629cdb57bfae7cccc7"
+    );
+    assert_eq!((t.owner.as_str(), t.repo.as_str()), ("jsmith", "example"));
+    assert_eq!(t.commit.committed_by.as_deref(), Some("John Smith"));
+
+    let t = build(
+        ForgeKind::Gitlab,
+        "Release Hook",
+        "gitlab/release.create.jsonc",
+    )
+    .unwrap();
+    assert_eq!(t.git_ref, "refs/tags/v1.1");
+    assert_eq!(
+        t.commit.commit_id,
+        "ee0a3fb31ac16e11b9dbb596ad16d4af654d08f8"
+    );
+    assert_eq!(
+        (t.owner.as_str(), t.repo.as_str()),
+        ("gitlab-org", "release-webhook-example")
+    );
+    // The only link is a changelog, so the tag's zip archive is the source.
+    assert_eq!(
+        t.source,
+        "https://example.com/gitlab-org/release-webhook-example/-/archive/v1.1/release-webhook-example-v1.1.zip"
+    );
+}
+
+#[test]
+fn wrong_secret_fails_for_every_payload() {
+    let Some(dir) = corpus() else { return };
+    let cases = [
+        (ForgeKind::Gitea, "gitea/push.docs-example.json"),
+        (ForgeKind::Gogs, "gogs/bible_bundle_payload.json"),
+        (ForgeKind::Github, "github/push.new-branch.json"),
+        (ForgeKind::Gitlab, "gitlab/push.json"),
+    ];
+    for (forge, rel) in cases {
+        let body = corpus_file(&dir, rel);
+        let headers = forge_headers(forge, "push", &body, "not-the-secret");
+        assert!(
+            verify(forge, &headers, &body, WEBHOOK_SECRET).is_err(),
+            "{rel}"
+        );
+        assert!(
+            verify(forge, &HeaderMap::new(), &body, WEBHOOK_SECRET).is_err(),
+            "{rel}"
+        );
+    }
+}
