@@ -22,7 +22,9 @@ pub fn convert(paths: &[impl AsRef<Path>]) -> anyhow::Result<()> {
                 f.seconds,
                 f.convert_seconds,
                 f.mb_per_s,
-                f.peak_rss_kb.map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "?".into()),
+                f.peak_rss_kb
+                    .map(|k| format!("{:.1}", k as f64 / 1024.0))
+                    .unwrap_or_else(|| "?".into()),
                 f.warnings
             ),
             Err(e) => {

@@ -85,7 +85,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { addr, data } => {
             let runtime = Runtime::start(RuntimeOptions::new(addr, data)).await?;
-            println!("tx serving on {} (API, site at /, CDN at /cdn/); Ctrl-C stops", runtime.url());
+            println!(
+                "tx serving on {} (API, site at /, CDN at /cdn/); Ctrl-C stops",
+                runtime.url()
+            );
             println!("webhook: POST {}/client/webhook", runtime.url());
             tokio::signal::ctrl_c().await?;
             runtime.stop().await;
@@ -101,7 +104,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let demo = demo::run(RuntimeOptions::new(addr, &data_dir), Duration::from_secs(60)).await?;
             for site in &demo.sites {
-                println!("published {}/{} ({}): {}", demo::DEMO_OWNER, site.repo, site.status.as_str(), site.url);
+                println!(
+                    "published {}/{} ({}): {}",
+                    demo::DEMO_OWNER,
+                    site.repo,
+                    site.status.as_str(),
+                    site.url
+                );
             }
             if once {
                 demo.stop().await;
@@ -130,8 +139,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Bench { what: Bench::Convert { paths } } => {
-            tokio::task::spawn_blocking(move || tx::bench::convert(&paths)).await?
-        }
+        Command::Bench {
+            what: Bench::Convert { paths },
+        } => tokio::task::spawn_blocking(move || tx::bench::convert(&paths)).await?,
     }
 }

@@ -24,7 +24,11 @@ fn options(dir: &std::path::Path) -> RuntimeOptions {
 }
 
 async fn json_of(store: &dyn ObjectStore, key: &str) -> Value {
-    let bytes = store.get(key).await.unwrap().unwrap_or_else(|| panic!("{key} is missing"));
+    let bytes = store
+        .get(key)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{key} is missing"));
     serde_json::from_slice(&bytes).unwrap()
 }
 
@@ -37,14 +41,21 @@ fn stream_statuses(runtime: &Runtime, job_id: &str) -> Vec<String> {
         .unwrap()
         .into_iter()
         .filter(|e| e.record["dynamodb"]["Keys"]["job_id"]["S"] == job_id)
-        .map(|e| e.record["dynamodb"]["NewImage"]["status"]["S"].as_str().unwrap_or("").to_string())
+        .map(|e| {
+            e.record["dynamodb"]["NewImage"]["status"]["S"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
         .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_becomes_a_published_site() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = demo::run(options(dir.path()), Duration::from_secs(60)).await.expect("demo publishes");
+    let demo = demo::run(options(dir.path()), Duration::from_secs(60))
+        .await
+        .expect("demo publishes");
     assert_eq!(demo.sites.len(), 2, "{:?}", demo.sites);
     let http = reqwest::Client::new();
     let backend = &demo.runtime.backend;
@@ -52,40 +63,92 @@ async fn a_push_becomes_a_published_site() {
     for repo in example_repos().unwrap() {
         let c10 = commit10(&repo.commit_id).to_string();
         let prefix = format!("u/{DEMO_OWNER}/{}/{c10}/", repo.name);
-        let jobs = backend.jobs.by_repo(&format!("{DEMO_OWNER}/{}", repo.name), 10).await.unwrap();
+        let jobs = backend
+            .jobs
+            .by_repo(&format!("{DEMO_OWNER}/{}", repo.name), 10)
+            .await
+            .unwrap();
         assert_eq!(jobs.len(), 1, "one job per push");
         let job: &Job = &jobs[0];
         assert_eq!(job.status, JobStatus::Finished);
-        assert_eq!(job.result, Some(JobResult::Success), "{:?} {:?}", job.errors, job.warnings);
+        assert_eq!(
+            job.result,
+            Some(JobResult::Success),
+            "{:?} {:?}",
+            job.errors,
+            job.warnings
+        );
         assert_eq!(job.attempts, 1);
 
         // Thread 2 as the stream saw it.
-        assert_eq!(stream_statuses(&demo.runtime, &job.job_id), ["requested", "started", "finished"]);
+        assert_eq!(
+            stream_statuses(&demo.runtime, &job.job_id),
+            ["requested", "started", "finished"]
+        );
 
         // CDN: the converter's zip, the unpacked build and its final log.
-        assert!(backend.cdn.get(&format!("tx/job/{}.zip", job.job_id)).await.unwrap().is_some());
-        let cdn_log: BuildLog = serde_json::from_value(json_of(backend.cdn.as_ref(), &format!("{prefix}build_log.json")).await).unwrap();
+        assert!(
+            backend
+                .cdn
+                .get(&format!("tx/job/{}.zip", job.job_id))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let cdn_log: BuildLog =
+            serde_json::from_value(json_of(backend.cdn.as_ref(), &format!("{prefix}build_log.json")).await)
+                .unwrap();
         assert_eq!(cdn_log.status, DisplayStatus::Success);
-        assert!(backend.cdn.get(&format!("{prefix}manifest.json")).await.unwrap().is_some());
+        assert!(
+            backend
+                .cdn
+                .get(&format!("{prefix}manifest.json"))
+                .await
+                .unwrap()
+                .is_some()
+        );
 
         // Website: the pages, the log, project.json, the landing page.
-        let site_log: BuildLog = serde_json::from_value(json_of(backend.website.as_ref(), &format!("{prefix}build_log.json")).await).unwrap();
+        let site_log: BuildLog = serde_json::from_value(
+            json_of(backend.website.as_ref(), &format!("{prefix}build_log.json")).await,
+        )
+        .unwrap();
         assert_eq!(site_log.status, DisplayStatus::Success);
         assert!(site_log.success);
         assert_eq!(site_log.commit_id, repo.commit_id);
         let project: ProjectIndex = serde_json::from_value(
-            json_of(backend.website.as_ref(), &format!("u/{DEMO_OWNER}/{}/project.json", repo.name)).await,
+            json_of(
+                backend.website.as_ref(),
+                &format!("u/{DEMO_OWNER}/{}/project.json", repo.name),
+            )
+            .await,
         )
         .unwrap();
         assert_eq!(project.commits.len(), 1);
         assert_eq!(project.commits[0].id, c10);
         assert_eq!(project.commits[0].status, DisplayStatus::Success);
-        assert!(backend.website.get(&format!("u/{DEMO_OWNER}/{}/index.html", repo.name)).await.unwrap().is_some());
+        assert!(
+            backend
+                .website
+                .get(&format!("u/{DEMO_OWNER}/{}/index.html", repo.name))
+                .await
+                .unwrap()
+                .is_some()
+        );
 
         // Readers fetch it over HTTP.
-        let page = http.get(format!("{}/{prefix}", demo.runtime.url())).send().await.unwrap();
+        let page = http
+            .get(format!("{}/{prefix}", demo.runtime.url()))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(page.status(), 200);
-        assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(
+            page.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
 
         // The forge was told: pending, then success.
         let states: Vec<String> = demo
@@ -100,9 +163,25 @@ async fn a_push_becomes_a_published_site() {
     }
 
     // The Bible's text made it through USFM → HTML → site.
-    let bible = demo.sites.iter().find(|s| s.repo == "en_ulb").expect("bible site");
+    let bible = demo
+        .sites
+        .iter()
+        .find(|s| s.repo == "en_ulb")
+        .expect("bible site");
     let mut found = false;
-    for key in backend.website.list(bible.url.split_once("/u/").map(|(_, k)| format!("u/{k}")).unwrap().as_str()).await.unwrap() {
+    for key in backend
+        .website
+        .list(
+            bible
+                .url
+                .split_once("/u/")
+                .map(|(_, k)| format!("u/{k}"))
+                .unwrap()
+                .as_str(),
+        )
+        .await
+        .unwrap()
+    {
         if key.ends_with(".html") {
             let html = String::from_utf8(backend.website.get(&key).await.unwrap().unwrap().to_vec()).unwrap();
             found |= html.contains("wellbeloved Gaius");
@@ -124,13 +203,28 @@ async fn a_forged_webhook_gets_401_and_creates_nothing() {
     let http = reqwest::Client::new();
     let hook = format!("{}/client/webhook", runtime.url());
     let (status, body) = forge
-        .send_push(&http, &hook, "not-the-secret", &repo.name, &repo.commit_id, "forged")
+        .send_push(
+            &http,
+            &hook,
+            "not-the-secret",
+            &repo.name,
+            &repo.commit_id,
+            "forged",
+        )
         .await
         .unwrap();
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"], "bad_signature", "{body}");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(runtime.backend.jobs.by_repo(&format!("{DEMO_OWNER}/{}", repo.name), 10).await.unwrap().is_empty());
+    assert!(
+        runtime
+            .backend
+            .jobs
+            .by_repo(&format!("{DEMO_OWNER}/{}", repo.name), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(runtime.backend.cdn.list("").await.unwrap().is_empty());
     assert!(runtime.backend.website.list("").await.unwrap().is_empty());
     assert_eq!(forge.downloads(), 0);
@@ -142,7 +236,11 @@ async fn a_forged_webhook_gets_401_and_creates_nothing() {
 async fn a_job_requested_before_a_restart_is_published_once_after_it() {
     let dir = tempfile::tempdir().unwrap();
     let forge = DemoForge::start(DEMO_OWNER).await.unwrap();
-    let repo = example_repos().unwrap().into_iter().find(|r| r.name == "en_ulb").unwrap();
+    let repo = example_repos()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name == "en_ulb")
+        .unwrap();
     forge.publish(&repo.name, &repo.commit_id, repo.archive.clone());
     let http = reqwest::Client::new();
 
@@ -153,7 +251,14 @@ async fn a_job_requested_before_a_restart_is_published_once_after_it() {
     let runtime = Runtime::start(first).await.unwrap();
     let addr = runtime.addr;
     let (status, body) = forge
-        .send_push(&http, &format!("{}/client/webhook", runtime.url()), &runtime.config.webhook_secret, &repo.name, &repo.commit_id, "before restart")
+        .send_push(
+            &http,
+            &format!("{}/client/webhook", runtime.url()),
+            &runtime.config.webhook_secret,
+            &repo.name,
+            &repo.commit_id,
+            "before restart",
+        )
         .await
         .unwrap();
     assert_eq!(status, 202, "{body}");
@@ -171,7 +276,13 @@ async fn a_job_requested_before_a_restart_is_published_once_after_it() {
     let prefix = format!("u/{DEMO_OWNER}/{}/{}/", repo.name, commit10(&repo.commit_id));
     let mut published = None;
     for _ in 0..600 {
-        if let Some(bytes) = runtime.backend.website.get(&format!("{prefix}build_log.json")).await.unwrap() {
+        if let Some(bytes) = runtime
+            .backend
+            .website
+            .get(&format!("{prefix}build_log.json"))
+            .await
+            .unwrap()
+        {
             let log: BuildLog = serde_json::from_slice(&bytes).unwrap();
             if log.status.is_final() {
                 published = Some(log);
@@ -187,7 +298,10 @@ async fn a_job_requested_before_a_restart_is_published_once_after_it() {
     assert_eq!(jobs[0].job_id, job_id);
     assert_eq!(jobs[0].attempts, 1, "converted once");
     assert_eq!(forge.downloads(), 1, "downloaded once");
-    assert_eq!(stream_statuses(&runtime, &job_id), ["requested", "started", "finished"]);
+    assert_eq!(
+        stream_statuses(&runtime, &job_id),
+        ["requested", "started", "finished"]
+    );
     runtime.stop().await;
     forge.stop().await;
 }

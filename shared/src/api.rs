@@ -19,15 +19,23 @@ pub fn json<T: Serialize>(status: u16, value: &T) -> Response<Body> {
 
 /// An error response: `{"error": code, "message": message}`.
 pub fn error(status: u16, code: &str, message: impl Into<String>) -> Response<Body> {
-    json(status, &ApiError { error: code.to_string(), message: message.into() })
+    json(
+        status,
+        &ApiError {
+            error: code.to_string(),
+            message: message.into(),
+        },
+    )
 }
 
 fn build(status: u16, bytes: Vec<u8>) -> Response<Body> {
     let mut response = Response::new(Body::Binary(bytes));
-    *response.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    response
-        .headers_mut()
-        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    *response.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     response
 }
 

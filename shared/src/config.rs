@@ -103,14 +103,20 @@ impl Config {
         let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
             match lookup(name) {
                 None => Ok(default),
-                Some(v) => v.trim().parse().map_err(|e: std::num::ParseIntError| {
-                    ConfigError::Invalid { name, reason: e.to_string() }
-                }),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|e: std::num::ParseIntError| ConfigError::Invalid {
+                        name,
+                        reason: e.to_string(),
+                    }),
             }
         };
-        let max_attempts = u32::try_from(number("TX_MAX_ATTEMPTS", 3)?).map_err(|e| {
-            ConfigError::Invalid { name: "TX_MAX_ATTEMPTS", reason: e.to_string() }
-        })?;
+        let max_attempts =
+            u32::try_from(number("TX_MAX_ATTEMPTS", 3)?).map_err(|e| ConfigError::Invalid {
+                name: "TX_MAX_ATTEMPTS",
+                reason: e.to_string(),
+            })?;
         Ok(Config {
             job_table,
             manifest_table,
@@ -139,9 +145,17 @@ mod tests {
 
     fn full() -> HashMap<&'static str, String> {
         [
-            "TX_JOB_TABLE", "TX_MANIFEST_TABLE", "TX_PRECONVERT_BUCKET", "TX_CDN_BUCKET",
-            "TX_WEBSITE_BUCKET", "TX_CONVERTER_FUNCTION", "TX_WEBHOOK_SECRET",
-            "TX_CALLBACK_SECRET", "TX_API_URL", "TX_SITE_URL", "TX_CDN_URL",
+            "TX_JOB_TABLE",
+            "TX_MANIFEST_TABLE",
+            "TX_PRECONVERT_BUCKET",
+            "TX_CDN_BUCKET",
+            "TX_WEBSITE_BUCKET",
+            "TX_CONVERTER_FUNCTION",
+            "TX_WEBHOOK_SECRET",
+            "TX_CALLBACK_SECRET",
+            "TX_API_URL",
+            "TX_SITE_URL",
+            "TX_CDN_URL",
         ]
         .into_iter()
         .map(|k| (k, format!("{}-value", k.to_lowercase())))
@@ -154,7 +168,10 @@ mod tests {
         env.remove("TX_CDN_BUCKET");
         env.remove("TX_WEBHOOK_SECRET");
         let err = Config::from_lookup(|k| env.get(k).cloned()).unwrap_err();
-        assert_eq!(err, ConfigError::Missing(vec!["TX_CDN_BUCKET", "TX_WEBHOOK_SECRET"]));
+        assert_eq!(
+            err,
+            ConfigError::Missing(vec!["TX_CDN_BUCKET", "TX_WEBHOOK_SECRET"])
+        );
         assert!(err.to_string().contains("TX_CDN_BUCKET, TX_WEBHOOK_SECRET"));
     }
 
@@ -170,7 +187,10 @@ mod tests {
         env.insert("TX_MAX_ATTEMPTS", "many".into());
         assert!(matches!(
             Config::from_lookup(|k| env.get(k).cloned()),
-            Err(ConfigError::Invalid { name: "TX_MAX_ATTEMPTS", .. })
+            Err(ConfigError::Invalid {
+                name: "TX_MAX_ATTEMPTS",
+                ..
+            })
         ));
     }
 }

@@ -42,7 +42,11 @@ mod tests {
 
     #[test]
     fn images_use_typed_attributes_and_read_back() {
-        let row = Row { id: "a".into(), n: 3, tags: vec!["x".into()] };
+        let row = Row {
+            id: "a".into(),
+            n: 3,
+            tags: vec!["x".into()],
+        };
         let image = to_image(&row).unwrap();
         assert_eq!(image["id"], serde_json::json!({"S": "a"}));
         assert_eq!(image["n"], serde_json::json!({"N": "3"}));

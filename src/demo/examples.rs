@@ -27,7 +27,11 @@ pub fn example_repos() -> anyhow::Result<Vec<ExampleRepo>> {
         let name = dir.path().to_string_lossy().to_string();
         let archive = pack(dir, &name)?;
         let commit_id = hex::encode(&Sha256::digest(&archive)[..20]);
-        repos.push(ExampleRepo { name, archive, commit_id });
+        repos.push(ExampleRepo {
+            name,
+            archive,
+            commit_id,
+        });
     }
     repos.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(repos)

@@ -59,7 +59,9 @@ pub struct DemoForge {
 impl DemoForge {
     /// Starts the forge on a free loopback port.
     pub async fn start(owner: &str) -> anyhow::Result<DemoForge> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding the demo forge")?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("binding the demo forge")?;
         let addr = listener.local_addr()?;
         let state = Arc::new(ForgeState::default());
         let app = axum::Router::new()
@@ -76,13 +78,22 @@ impl DemoForge {
                 tracing::error!("demo forge stopped: {e}");
             }
         });
-        Ok(DemoForge { addr, owner: owner.to_string(), state, stop, task })
+        Ok(DemoForge {
+            addr,
+            owner: owner.to_string(),
+            state,
+            stop,
+            task,
+        })
     }
 
     /// Makes `archive` the content of `repo` at `commit`.
     pub fn publish(&self, repo: &str, commit: &str, archive: Vec<u8>) {
         if let Ok(mut a) = self.state.archives.lock() {
-            a.insert((self.owner.clone(), repo.to_string(), commit.to_string()), archive);
+            a.insert(
+                (self.owner.clone(), repo.to_string(), commit.to_string()),
+                archive,
+            );
         }
     }
 
@@ -204,9 +215,18 @@ async fn status(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v == format!("token {FORGE_TOKEN}"));
     if !authorised {
-        return (StatusCode::UNAUTHORIZED, Json(json!({"message": "token required"}))).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "token required"})),
+        )
+            .into_response();
     }
-    let text = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let text = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     let recorded = RecordedStatus {
         repo: format!("{owner}/{repo}"),
         sha,
@@ -223,6 +243,8 @@ async fn status(
 async fn repo_page(Path((owner, repo)): Path<(String, String)>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        format!("<!doctype html><title>{owner}/{repo}</title><h1>{owner}/{repo}</h1><p>Demo forge repository.</p>"),
+        format!(
+            "<!doctype html><title>{owner}/{repo}</title><h1>{owner}/{repo}</h1><p>Demo forge repository.</p>"
+        ),
     )
 }

@@ -44,17 +44,28 @@ pub struct Demo {
 /// Starts everything, pushes every sample, and waits up to `timeout` for
 /// their sites. Fails with the reason if one is not published in time.
 pub async fn run(mut options: RuntimeOptions, timeout: Duration) -> anyhow::Result<Demo> {
-    options.overrides.insert("TX_FORGE_TOKEN".into(), FORGE_TOKEN.into());
+    options
+        .overrides
+        .insert("TX_FORGE_TOKEN".into(), FORGE_TOKEN.into());
     let runtime = Runtime::start(options).await?;
     let forge = DemoForge::start(DEMO_OWNER).await?;
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()?;
     let hook = format!("{}/client/webhook", runtime.url());
     let repos = example_repos()?;
     let mut waiting = HashMap::new();
     for repo in &repos {
         forge.publish(&repo.name, &repo.commit_id, repo.archive.clone());
         let (status, body) = forge
-            .send_push(&http, &hook, &runtime.config.webhook_secret, &repo.name, &repo.commit_id, "Demo push")
+            .send_push(
+                &http,
+                &hook,
+                &runtime.config.webhook_secret,
+                &repo.name,
+                &repo.commit_id,
+                "Demo push",
+            )
             .await?;
         if !(200..300).contains(&status) {
             bail!("the webhook for {} was refused with {status}: {body}", repo.name);
@@ -69,7 +80,12 @@ pub async fn run(mut options: RuntimeOptions, timeout: Duration) -> anyhow::Resu
             let prefix = site_prefix(DEMO_OWNER, repo, commit10(commit));
             if let Some(log) = read_build_log(runtime.backend.website.as_ref(), &prefix).await?
                 && log.status.is_final()
-                && runtime.backend.website.get(&format!("{prefix}index.html")).await?.is_some()
+                && runtime
+                    .backend
+                    .website
+                    .get(&format!("{prefix}index.html"))
+                    .await?
+                    .is_some()
             {
                 if !log.success {
                     bail!(
@@ -105,12 +121,18 @@ pub async fn run(mut options: RuntimeOptions, timeout: Duration) -> anyhow::Resu
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     sites.sort_by(|a, b| a.repo.cmp(&b.repo));
-    Ok(Demo { runtime, forge, sites })
+    Ok(Demo {
+        runtime,
+        forge,
+        sites,
+    })
 }
 
 async fn read_build_log(store: &dyn ObjectStore, prefix: &str) -> anyhow::Result<Option<BuildLog>> {
     match store.get(&format!("{prefix}{BUILD_LOG}")).await? {
-        Some(bytes) => Ok(Some(serde_json::from_slice(&bytes).context("reading a published build log")?)),
+        Some(bytes) => Ok(Some(
+            serde_json::from_slice(&bytes).context("reading a published build log")?,
+        )),
         None => Ok(None),
     }
 }

@@ -57,7 +57,8 @@ impl Functions {
             })
         });
         let invoker = InProcessInvoker::new().register(&config.converter_function, convert);
-        let forge: Arc<dyn ForgeClient> = Arc::new(HttpForgeClient::new(http.clone(), config.forge_token.clone()));
+        let forge: Arc<dyn ForgeClient> =
+            Arc::new(HttpForgeClient::new(http.clone(), config.forge_token.clone()));
         Ok(Functions {
             client: ClientDeps {
                 config: config.clone(),

@@ -31,7 +31,10 @@ async fn dispatch(State(functions): State<Arc<Functions>>, req: Request<AxumBody
         return api(functions, req).await;
     }
     if req.method() != axum::http::Method::GET && req.method() != axum::http::Method::HEAD {
-        return plain(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD are served here");
+        return plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "only GET and HEAD are served here",
+        );
     }
     match path.strip_prefix("/cdn/") {
         Some(key) => serve_object(functions.cdn.as_ref(), "/cdn/", key).await,
@@ -44,13 +47,21 @@ async fn api(functions: Arc<Functions>, req: Request<AxumBody>) -> Response<Axum
     let bytes = match to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(_) => {
-            return tx_shared::api::error(413, "payload_too_large", format!("bodies are limited to {MAX_BODY} bytes"))
-                .map(|b| AxumBody::from(tx_shared::api::body_bytes(&b).to_vec()));
+            return tx_shared::api::error(
+                413,
+                "payload_too_large",
+                format!("bodies are limited to {MAX_BODY} bytes"),
+            )
+            .map(|b| AxumBody::from(tx_shared::api::body_bytes(&b).to_vec()));
         }
     };
     let lambda_req = Request::from_parts(
         parts,
-        if bytes.is_empty() { LambdaBody::Empty } else { LambdaBody::Binary(bytes.to_vec()) },
+        if bytes.is_empty() {
+            LambdaBody::Empty
+        } else {
+            LambdaBody::Binary(bytes.to_vec())
+        },
     );
     let path = lambda_req.uri().path().to_string();
     let result = if path.starts_with("/client/") {
@@ -71,7 +82,9 @@ async fn api(functions: Arc<Functions>, req: Request<AxumBody>) -> Response<Axum
 /// Serves one object the way an S3 website endpoint does: `dir/` means
 /// `dir/index.html`, a folder without a slash redirects to it.
 async fn serve_object(store: &dyn ObjectStore, mount: &str, key: &str) -> Response<AxumBody> {
-    let decoded = percent_encoding::percent_decode_str(key).decode_utf8_lossy().into_owned();
+    let decoded = percent_encoding::percent_decode_str(key)
+        .decode_utf8_lossy()
+        .into_owned();
     let key = if decoded.is_empty() || decoded.ends_with('/') {
         format!("{decoded}index.html")
     } else {
@@ -79,7 +92,10 @@ async fn serve_object(store: &dyn ObjectStore, mount: &str, key: &str) -> Respon
     };
     match store.get(&key).await {
         Ok(Some(bytes)) => (
-            [(header::CONTENT_TYPE, content_type_for(&key)), (header::CACHE_CONTROL, "no-cache")],
+            [
+                (header::CONTENT_TYPE, content_type_for(&key)),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
             bytes,
         )
             .into_response(),
@@ -106,5 +122,10 @@ async fn serve_object(store: &dyn ObjectStore, mount: &str, key: &str) -> Respon
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<AxumBody> {
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response()
 }

@@ -118,7 +118,14 @@ impl Runtime {
             }));
         }
         tracing::info!(%addr, data = %options.data_dir.display(), "tx runtime listening");
-        Ok(Runtime { addr, config, backend, functions, stop, tasks })
+        Ok(Runtime {
+            addr,
+            config,
+            backend,
+            functions,
+            stop,
+            tasks,
+        })
     }
 
     /// Base URL of the gateway.

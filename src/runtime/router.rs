@@ -54,7 +54,12 @@ impl Mapping {
 }
 
 /// Runs one mapping until `stop` turns true.
-pub async fn run(mapping: Mapping, log: EventLog, functions: Arc<Functions>, mut stop: watch::Receiver<bool>) {
+pub async fn run(
+    mapping: Mapping,
+    log: EventLog,
+    functions: Arc<Functions>,
+    mut stop: watch::Receiver<bool>,
+) {
     let pattern: Value = serde_json::from_str(JOB_STREAM_PATTERN).unwrap_or(Value::Null);
     let mut attempts: HashMap<i64, u32> = HashMap::new();
     loop {
@@ -112,7 +117,11 @@ async fn deliver_once(
                 if let Some(event) = pending.iter().find(|e| e.seq == first_failed) {
                     log.dead_letter(consumer, event, &format!("failed {MAX_ATTEMPTS} deliveries"))?;
                 }
-                tracing::error!(consumer, seq = first_failed, "record parked after {MAX_ATTEMPTS} deliveries");
+                tracing::error!(
+                    consumer,
+                    seq = first_failed,
+                    "record parked after {MAX_ATTEMPTS} deliveries"
+                );
                 attempts.remove(&first_failed);
                 log.checkpoint(consumer, first_failed)?;
             } else {

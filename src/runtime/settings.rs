@@ -74,9 +74,16 @@ fn load_or_create_secrets(data_dir: &Path) -> anyhow::Result<Secrets> {
             .cloned()
             .with_context(|| format!("{} has no {k} secret", path.display()))
     };
-    Ok(Secrets { webhook: get("webhook")?, callback: get("callback")? })
+    Ok(Secrets {
+        webhook: get("webhook")?,
+        callback: get("callback")?,
+    })
 }
 
 fn random_secret() -> String {
-    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
 }

@@ -47,14 +47,13 @@ impl ConvertedBuild {
         fallback_title: &str,
     ) -> ConvertedBuild {
         let mut notes = Vec::new();
-        let manifest =
-            manifest_json.and_then(|b| match serde_json::from_slice::<NormalizedManifest>(b) {
-                Ok(m) => Some(m),
-                Err(e) => {
-                    notes.push(format!("{MANIFEST_JSON} is not a manifest: {e}"));
-                    None
-                }
-            });
+        let manifest = manifest_json.and_then(|b| match serde_json::from_slice::<NormalizedManifest>(b) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                notes.push(format!("{MANIFEST_JSON} is not a manifest: {e}"));
+                None
+            }
+        });
         let nav = index_json.and_then(|b| match serde_json::from_slice::<Navigation>(b) {
             Ok(n) => Some(n),
             Err(e) => {
@@ -84,13 +83,9 @@ impl ConvertedBuild {
         if let Some(nav) = &nav {
             for p in &nav.pages {
                 if !is_safe_relative(p) || !is_page(p) {
-                    notes.push(format!(
-                        "{INDEX_JSON} lists {p:?}, which is not a page name"
-                    ));
+                    notes.push(format!("{INDEX_JSON} lists {p:?}, which is not a page name"));
                 } else if !present.contains(p.as_str()) {
-                    notes.push(format!(
-                        "{INDEX_JSON} lists {p}, which is not in the output"
-                    ));
+                    notes.push(format!("{INDEX_JSON} lists {p}, which is not in the output"));
                 } else if !pages.contains(p) {
                     pages.push(p.clone());
                 }
@@ -103,10 +98,7 @@ impl ConvertedBuild {
             .map(|f| f.to_string())
             .collect();
         if nav.is_some() && !extra.is_empty() {
-            notes.push(format!(
-                "pages missing from {INDEX_JSON}: {}",
-                extra.join(", ")
-            ));
+            notes.push(format!("pages missing from {INDEX_JSON}: {}", extra.join(", ")));
         }
         pages.extend(extra.iter().cloned());
 
@@ -116,9 +108,8 @@ impl ConvertedBuild {
             .map(|f| f.to_string())
             .collect();
 
-        let mut nav = nav.unwrap_or_else(|| {
-            derived_nav(&pages, manifest.as_ref(), log.as_ref(), fallback_title)
-        });
+        let mut nav =
+            nav.unwrap_or_else(|| derived_nav(&pages, manifest.as_ref(), log.as_ref(), fallback_title));
         // Pages the navigation does not reach still get a link.
         for page in &extra {
             if !nav_mentions(&nav.items, page) {
@@ -143,9 +134,7 @@ impl ConvertedBuild {
 
     /// The display status (an offline preview counts as a success).
     pub fn status(&self) -> DisplayStatus {
-        self.log
-            .as_ref()
-            .map_or(DisplayStatus::Success, |l| l.status)
+        self.log.as_ref().map_or(DisplayStatus::Success, |l| l.status)
     }
 
     /// Whether readers get pages: the build is over and was not a failure.
@@ -277,11 +266,7 @@ mod tests {
                 "build_log.json",
                 "img/a.png",
             ]),
-            Some(&nav_json(&[
-                "01-GEN.html",
-                "99-MISSING.html",
-                "../evil.html",
-            ])),
+            Some(&nav_json(&["01-GEN.html", "99-MISSING.html", "../evil.html"])),
             None,
             None,
             "repo",

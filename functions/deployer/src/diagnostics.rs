@@ -38,10 +38,7 @@ impl Diagnostic {
         if let Ok(line) = digits.parse::<u32>() {
             let mut after = &rest[digits.len()..];
             if let Some(col_rest) = after.strip_prefix(':') {
-                let col: String = col_rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_digit())
-                    .collect();
+                let col: String = col_rest.chars().take_while(|c| c.is_ascii_digit()).collect();
                 after = if col.is_empty() {
                     col_rest
                 } else {
@@ -89,10 +86,7 @@ mod tests {
         assert_eq!(d.message, "unknown marker \\zz");
 
         let d = Diagnostic::parse("content/01.md:3:7: broken link");
-        assert_eq!(
-            (d.file.as_deref(), d.line),
-            (Some("content/01.md"), Some(3))
-        );
+        assert_eq!((d.file.as_deref(), d.line), (Some("content/01.md"), Some(3)));
         assert_eq!(d.message, "broken link");
     }
 

@@ -132,10 +132,7 @@ pub async fn handle_s3(event: S3Event, deps: &DeployerDeps) -> Result<(), Deploy
 /// `build_log.json` stands now: a placeholder while it runs, its pages (or
 /// its failure) once it is final, then the repo's `project.json`, landing
 /// page and the site-wide index.
-pub async fn deploy_build(
-    cdn_prefix: &str,
-    deps: &DeployerDeps,
-) -> Result<DeployReport, DeployError> {
+pub async fn deploy_build(cdn_prefix: &str, deps: &DeployerDeps) -> Result<DeployReport, DeployError> {
     let prefix = BuildPrefix::parse(cdn_prefix)?;
     let templates = Templates::new(deps.site.templates_dir.as_deref());
     let (log, raw_log) = read_build_log(deps.cdn.as_ref(), &prefix).await?;
@@ -179,11 +176,8 @@ struct Writer<'a> {
 
 impl Writer<'_> {
     async fn put(&self, key: &str, body: impl Into<Bytes>) -> Result<(), DeployError> {
-        self.website
-            .put(key, body.into(), content_type_for(key))
-            .await?;
-        self.written
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.website.put(key, body.into(), content_type_for(key)).await?;
+        self.written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 

@@ -116,10 +116,7 @@ mod tests {
             "u/o/../c/build_log.json",
             "u/o/r/c/xbuild_log.json",
         ] {
-            assert!(
-                BuildPrefix::of_build_log_key(other).is_none(),
-                "{other} accepted"
-            );
+            assert!(BuildPrefix::of_build_log_key(other).is_none(), "{other} accepted");
         }
     }
 
@@ -137,14 +134,7 @@ mod tests {
     fn unsafe_page_names_are_refused() {
         assert!(is_safe_relative("01-GEN.html"));
         assert!(is_safe_relative("kt/god.html"));
-        for bad in [
-            "../x.html",
-            "/etc/passwd",
-            "a//b.html",
-            "a\\b.html",
-            "dir/",
-            "",
-        ] {
+        for bad in ["../x.html", "/etc/passwd", "a//b.html", "a\\b.html", "dir/", ""] {
             assert!(!is_safe_relative(bad), "{bad:?}");
         }
     }

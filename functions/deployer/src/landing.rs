@@ -115,10 +115,7 @@ pub async fn publish_landing(
         .await?
         .map(|c| c.id.clone());
     for _ in 0..2 {
-        let latest = index
-            .commits
-            .iter()
-            .find(|c| Some(&c.id) == target.as_ref());
+        let latest = index.commits.iter().find(|c| Some(&c.id) == target.as_ref());
         let html = render_landing(templates, index, latest, title)?;
         website
             .put(

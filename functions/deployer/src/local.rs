@@ -140,11 +140,7 @@ fn read_converted(path: &Path) -> Result<BTreeMap<String, Vec<u8>>, DeployError>
     Ok(files)
 }
 
-fn read_dir(
-    dir: &Path,
-    rel: &str,
-    files: &mut BTreeMap<String, Vec<u8>>,
-) -> Result<(), DeployError> {
+fn read_dir(dir: &Path, rel: &str, files: &mut BTreeMap<String, Vec<u8>>) -> Result<(), DeployError> {
     let entries = std::fs::read_dir(dir).map_err(|e| DeployError::io(dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| DeployError::io(dir, e))?;
@@ -199,16 +195,10 @@ fn strip_common_folder(files: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec
     let top = |k: &str| k.split_once('/').map(|(t, _)| t.to_string());
     let first = files.keys().next().and_then(|k| top(k));
     match first {
-        Some(dir)
-            if files
-                .keys()
-                .all(|k| top(k).as_deref() == Some(dir.as_str())) =>
-        {
-            files
-                .into_iter()
-                .map(|(k, v)| (k[dir.len() + 1..].to_string(), v))
-                .collect()
-        }
+        Some(dir) if files.keys().all(|k| top(k).as_deref() == Some(dir.as_str())) => files
+            .into_iter()
+            .map(|(k, v)| (k[dir.len() + 1..].to_string(), v))
+            .collect(),
         _ => files,
     }
 }

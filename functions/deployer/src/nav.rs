@@ -59,11 +59,7 @@ pub fn up_to_build_root(page: &str) -> String {
 /// Makes a build-relative `href` relative to `page`; absolute URLs and
 /// in-page anchors are left alone.
 pub fn relative_href(page: &str, href: &str) -> String {
-    if href.starts_with('#')
-        || href.starts_with('/')
-        || href.contains("://")
-        || href.starts_with("mailto:")
-    {
+    if href.starts_with('#') || href.starts_with('/') || href.contains("://") || href.starts_with("mailto:") {
         return href.to_string();
     }
     let (target, anchor) = match href.split_once('#') {
@@ -191,8 +187,7 @@ fn path_to<'a>(items: &'a [NavItem], page: &str) -> Option<Vec<&'a NavItem>> {
 }
 
 fn contains_page(item: &NavItem, page: &str) -> bool {
-    item.href.as_deref().map(page_of) == Some(page)
-        || item.children.iter().any(|c| contains_page(c, page))
+    item.href.as_deref().map(page_of) == Some(page) || item.children.iter().any(|c| contains_page(c, page))
 }
 
 fn node(item: &NavItem, page: &str, full_tree: bool) -> NavNode {
@@ -210,10 +205,7 @@ fn node(item: &NavItem, page: &str, full_tree: bool) -> NavNode {
         current: item.href.as_deref() == Some(page),
         open,
         children: if show_children {
-            item.children
-                .iter()
-                .map(|c| node(c, page, full_tree))
-                .collect()
+            item.children.iter().map(|c| node(c, page, full_tree)).collect()
         } else {
             Vec::new()
         },
@@ -262,10 +254,7 @@ mod tests {
     fn a_book_page_sees_its_chapters_and_neighbours() {
         let n = PageNav::for_page(&bible(), "02-EXO.html", false);
         assert_eq!(n.title, "Exodus");
-        assert_eq!(
-            n.prev.as_ref().map(|l| l.href.as_str()),
-            Some("01-GEN.html")
-        );
+        assert_eq!(n.prev.as_ref().map(|l| l.href.as_str()), Some("01-GEN.html"));
         assert_eq!(n.next, None);
         assert_eq!(
             n.sections,
@@ -286,10 +275,7 @@ mod tests {
     fn the_table_of_contents_sees_everything() {
         let n = PageNav::for_page(&bible(), "index.html", true);
         assert_eq!(n.tree[0].children.len(), 2);
-        assert_eq!(
-            n.tree[0].children[1].href.as_deref(),
-            Some("01-GEN.html#ch-2")
-        );
+        assert_eq!(n.tree[0].children[1].href.as_deref(), Some("01-GEN.html#ch-2"));
         assert!(n.tree.iter().all(|t| !t.current));
     }
 

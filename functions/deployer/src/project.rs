@@ -43,11 +43,9 @@ pub async fn derive_project(
             ended_at: log.ended_at,
             job_id: log.job_id.clone(),
         });
-        index.commits.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then(b.job_id.cmp(&a.job_id))
-        });
+        index
+            .commits
+            .sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.job_id.cmp(&a.job_id)));
     }
     Ok(index)
 }

@@ -286,8 +286,7 @@ impl<'a> BuildRenderer<'a> {
             nav,
             content: minijinja::Value::from_safe_string(body.to_string()),
         };
-        self.templates
-            .render(layout_for(self.build.resource_type()), ctx)
+        self.templates.render(layout_for(self.build.resource_type()), ctx)
     }
 
     /// The build's `index.html` when no converted page is the start page: the

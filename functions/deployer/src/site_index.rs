@@ -34,10 +34,7 @@ struct Group<'a> {
 }
 
 /// Renders the index of `rows` (any order).
-pub fn render_site_index(
-    templates: &Templates,
-    rows: &[ManifestRow],
-) -> Result<String, DeployError> {
+pub fn render_site_index(templates: &Templates, rows: &[ManifestRow]) -> Result<String, DeployError> {
     // Grouped by language id: repos of one language whose manifests name it
     // differently (or not at all) still stand together, under the best name.
     let mut by_lang: BTreeMap<&str, Group> = BTreeMap::new();
@@ -67,7 +64,12 @@ pub fn render_site_index(
         });
     }
     let mut groups: Vec<Group> = by_lang.into_values().collect();
-    groups.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.id.cmp(b.id)));
+    groups.sort_by(|a, b| {
+        a.name
+            .to_lowercase()
+            .cmp(&b.name.to_lowercase())
+            .then(a.id.cmp(b.id))
+    });
     for g in &mut groups {
         g.entries.sort_by(|a, b| {
             a.title
@@ -114,7 +116,11 @@ mod tests {
     fn row(repo: &str, lang_name: &str, title: &str) -> ManifestRow {
         let manifest = NormalizedManifest {
             source_format: "rc0.2".into(),
-            language: Language { id: "en".into(), name: lang_name.into(), direction: "ltr".into() },
+            language: Language {
+                id: "en".into(),
+                name: lang_name.into(),
+                direction: "ltr".into(),
+            },
             resource_id: "ulb".into(),
             resource_type: ResourceType::Bible,
             title: title.into(),
@@ -139,7 +145,11 @@ mod tests {
 
     #[test]
     fn one_language_is_one_group_under_its_best_name() {
-        let rows = vec![row("a", "en", "Alpha"), row("b", "English", "Beta"), row("c", "", "Gamma")];
+        let rows = vec![
+            row("a", "en", "Alpha"),
+            row("b", "English", "Beta"),
+            row("c", "", "Gamma"),
+        ];
         let html = render_site_index(&Templates::new(None), &rows).unwrap();
         assert_eq!(html.matches("(en)").count(), 1, "{html}");
         assert!(html.contains("English"));

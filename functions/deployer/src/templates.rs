@@ -80,11 +80,7 @@ impl Templates {
             name: name.to_string(),
             source,
         };
-        self.env
-            .get_template(name)
-            .map_err(err)?
-            .render(ctx)
-            .map_err(err)
+        self.env.get_template(name).map_err(err)?.render(ctx).map_err(err)
     }
 
     /// The static assets (name below `static/`, contents), overrides applied.

@@ -109,11 +109,7 @@ impl Driver {
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let ready = driver
-                .http
-                .get(format!("{}/status", driver.base))
-                .send()
-                .await;
+            let ready = driver.http.get(format!("{}/status", driver.base)).send().await;
             if let Ok(r) = ready
                 && let Ok(v) = r.json::<Value>().await
                 && v["value"]["ready"] == true
@@ -177,11 +173,7 @@ impl Driver {
     }
 
     async fn url(&self) -> String {
-        self.s("GET", "/url", None)
-            .await
-            .as_str()
-            .unwrap()
-            .to_string()
+        self.s("GET", "/url", None).await.as_str().unwrap().to_string()
     }
 
     async fn js(&self, script: &str) -> Value {
@@ -272,26 +264,16 @@ async fn a_reader_follows_a_build_and_then_reads_it() {
         .js("return document.querySelector('[data-status-label]').textContent")
         .await;
     assert_eq!(status, "Waiting to build");
-    d.screenshot(Path::new("/tmp/tx-deployer-placeholder.png"))
-        .await;
+    d.screenshot(Path::new("/tmp/tx-deployer-placeholder.png")).await;
 
     // The build finishes; the deployer publishes it; the open page reloads by itself.
     let done = finished(j, JobResult::Warnings);
     f.finished(&done, &bible("en", "English", "ltr")).await;
     deploy_build(&done.site_prefix(), &f.deps).await.unwrap();
     d.wait_for("document.querySelector('.toc-page')", 40).await;
-    assert_eq!(
-        d.url().await,
-        build_url,
-        "same address, now the finished build"
-    );
-    let toc_text = d
-        .js("return document.querySelector('main').innerText")
-        .await;
-    assert!(
-        toc_text.as_str().unwrap().contains("Start reading"),
-        "{toc_text}"
-    );
+    assert_eq!(d.url().await, build_url, "same address, now the finished build");
+    let toc_text = d.js("return document.querySelector('main').innerText").await;
+    assert!(toc_text.as_str().unwrap().contains("Start reading"), "{toc_text}");
     d.screenshot(Path::new("/tmp/tx-deployer-toc.png")).await;
     let banner = d
         .js("return document.querySelector('.build-banner').innerText")
@@ -300,16 +282,11 @@ async fn a_reader_follows_a_build_and_then_reads_it() {
 
     // Start reading: the first book, its text in the main area.
     d.click("a.button").await;
-    d.wait_for("location.pathname.endsWith('/01-GEN.html')", 10)
-        .await;
+    d.wait_for("location.pathname.endsWith('/01-GEN.html')", 10).await;
     let main = d
         .js("return document.querySelector('main .scripture').innerText")
         .await;
-    assert!(
-        main.as_str()
-            .unwrap()
-            .contains("In the beginning God created")
-    );
+    assert!(main.as_str().unwrap().contains("In the beginning God created"));
     assert_eq!(d.js("return document.documentElement.lang").await, "en");
     let css_ok = d
         .js("return getComputedStyle(document.querySelector('.sidebar')).position")
@@ -319,11 +296,9 @@ async fn a_reader_follows_a_build_and_then_reads_it() {
 
     // The sidebar leads to the next book.
     d.click("#sidebar a[href='02-EXO.html']").await;
-    d.wait_for("location.pathname.endsWith('/02-EXO.html')", 10)
-        .await;
+    d.wait_for("location.pathname.endsWith('/02-EXO.html')", 10).await;
     assert_eq!(
-        d.js("return document.querySelector('main h1').textContent")
-            .await,
+        d.js("return document.querySelector('main h1').textContent").await,
         "Exodus"
     );
 
@@ -348,12 +323,9 @@ async fn a_reader_follows_a_build_and_then_reads_it() {
     d.goto(&format!("{site}/u/door43/en_ulb/")).await;
     d.wait_for("location.pathname.endsWith('/1111111111/index.html')", 10)
         .await;
-    d.goto(&format!("{site}/u/door43/en_ulb/index.html#builds"))
-        .await;
-    d.wait_for("document.querySelector('table.builds')", 10)
-        .await;
-    d.screenshot(Path::new("/tmp/tx-deployer-landing.png"))
-        .await;
+    d.goto(&format!("{site}/u/door43/en_ulb/index.html#builds")).await;
+    d.wait_for("document.querySelector('table.builds')", 10).await;
+    d.screenshot(Path::new("/tmp/tx-deployer-landing.png")).await;
     let rows = d
         .js("return document.querySelectorAll('table.builds tbody tr').length")
         .await;
@@ -361,27 +333,19 @@ async fn a_reader_follows_a_build_and_then_reads_it() {
 
     // The site's front page lists the project under its language.
     d.goto(&format!("{site}/")).await;
-    d.wait_for("document.querySelector('.site-index')", 10)
-        .await;
+    d.wait_for("document.querySelector('.site-index')", 10).await;
     d.screenshot(Path::new("/tmp/tx-deployer-site.png")).await;
-    let front = d
-        .js("return document.querySelector('main').innerText")
-        .await;
+    let front = d.js("return document.querySelector('main').innerText").await;
     assert!(front.as_str().unwrap().contains("English"));
     d.click(".card__title").await;
     d.wait_for("location.pathname.endsWith('/1111111111/index.html')", 10)
         .await;
 
     // Narrow screens: the sidebar hides behind the Contents button.
-    d.s(
-        "POST",
-        "/window/rect",
-        Some(json!({"width": 420, "height": 860})),
-    )
-    .await;
-    d.goto(&format!("{build_url}02-EXO.html")).await;
-    d.wait_for("document.querySelector('.nav-toggle')", 10)
+    d.s("POST", "/window/rect", Some(json!({"width": 420, "height": 860})))
         .await;
+    d.goto(&format!("{build_url}02-EXO.html")).await;
+    d.wait_for("document.querySelector('.nav-toggle')", 10).await;
     assert_eq!(
         d.js("return getComputedStyle(document.getElementById('sidebar')).display")
             .await,

@@ -27,23 +27,15 @@ async fn a_build_in_progress_gets_a_placeholder_that_follows_its_log() {
     let report = deploy_build(&j.site_prefix(), &f.deps).await.unwrap();
     assert_eq!(report.outcome, Outcome::Placeholder);
 
-    let page = f
-        .website_text("u/door43/en_ulb/1111111111/index.html")
-        .await;
-    assert!(
-        page.contains(r#"data-follow-log="build_log.json""#),
-        "{page}"
-    );
+    let page = f.website_text("u/door43/en_ulb/1111111111/index.html").await;
+    assert!(page.contains(r#"data-follow-log="build_log.json""#), "{page}");
     assert!(page.contains("Waiting to build"));
     assert!(
         page.contains(r#"<meta http-equiv="refresh""#),
         "noscript fallback"
     );
     assert!(page.contains(r#"href="../../../../static/tx.css""#));
-    assert!(
-        f.website_has("u/door43/en_ulb/1111111111/build_log.json")
-            .await
-    );
+    assert!(f.website_has("u/door43/en_ulb/1111111111/build_log.json").await);
     assert!(f.website_has("static/tx.css").await && f.website_has("static/tx.js").await);
 
     let project: ProjectIndex =
@@ -75,9 +67,7 @@ async fn a_finished_bible_is_templated_page_by_page() {
     assert_eq!(report.landing.as_deref(), Some("1111111111"));
     assert!(report.notes.is_empty(), "{:?}", report.notes);
 
-    let genesis = f
-        .website_text("u/door43/en_ulb/1111111111/01-GEN.html")
-        .await;
+    let genesis = f.website_text("u/door43/en_ulb/1111111111/01-GEN.html").await;
     assert!(genesis.starts_with("<!doctype html>"));
     assert!(genesis.contains(r#"<html lang="en" dir="ltr""#));
     assert!(
@@ -98,21 +88,19 @@ async fn a_finished_bible_is_templated_page_by_page() {
         !genesis.contains(r#"class="page-title""#),
         "the fragment's own h1 is the heading"
     );
-    assert!(genesis.contains(r#"<link rel="canonical" href="https://site.example/u/door43/en_ulb/1111111111/01-GEN.html">"#));
+    assert!(genesis.contains(
+        r#"<link rel="canonical" href="https://site.example/u/door43/en_ulb/1111111111/01-GEN.html">"#
+    ));
     assert!(genesis.contains("Published"), "build banner");
 
-    let exo = f
-        .website_text("u/door43/en_ulb/1111111111/02-EXO.html")
-        .await;
+    let exo = f.website_text("u/door43/en_ulb/1111111111/02-EXO.html").await;
     assert!(
         exo.contains(r#"<a href="01-GEN.html#ch-2">See Genesis 2</a>"#),
         "fragment links kept"
     );
     assert!(exo.contains(r#"rel="prev" href="01-GEN.html""#));
 
-    let toc = f
-        .website_text("u/door43/en_ulb/1111111111/index.html")
-        .await;
+    let toc = f.website_text("u/door43/en_ulb/1111111111/index.html").await;
     assert!(toc.contains("Start reading") && toc.contains(r#"href="01-GEN.html""#));
     assert!(
         toc.contains(r#"href="02-EXO.html#ch-2""#),
@@ -127,8 +115,7 @@ async fn a_finished_bible_is_templated_page_by_page() {
         "build-log.html",
     ] {
         assert!(
-            f.website_has(&format!("u/door43/en_ulb/1111111111/{key}"))
-                .await,
+            f.website_has(&format!("u/door43/en_ulb/1111111111/{key}")).await,
             "{key}"
         );
     }
@@ -149,9 +136,7 @@ async fn right_to_left_languages_get_dir_rtl() {
     let j = finished(job("door43", "ar_avd", C1, 0), JobResult::Success);
     f.finished(&j, &bible("ar", "العربية", "rtl")).await;
     deploy_build(&j.site_prefix(), &f.deps).await.unwrap();
-    let page = f
-        .website_text("u/door43/ar_avd/1111111111/01-GEN.html")
-        .await;
+    let page = f.website_text("u/door43/ar_avd/1111111111/01-GEN.html").await;
     assert!(page.contains(r#"<html lang="ar" dir="rtl""#));
     assert!(f.website_text("index.html").await.contains("العربية"));
 }
@@ -163,21 +148,14 @@ async fn warnings_are_shown_with_file_and_line() {
     f.finished(&j, &bible("en", "English", "ltr")).await;
     deploy_build(&j.site_prefix(), &f.deps).await.unwrap();
 
-    let page = f
-        .website_text("u/door43/en_ulb/1111111111/01-GEN.html")
-        .await;
+    let page = f.website_text("u/door43/en_ulb/1111111111/01-GEN.html").await;
     assert!(page.contains("Published with warnings"));
     assert!(
         page.contains(r#"href="build-log.html#warnings">1 warning</a>"#),
         "{page}"
     );
-    let log = f
-        .website_text("u/door43/en_ulb/1111111111/build-log.html")
-        .await;
-    assert!(
-        log.contains(r#"<code class="loc">02-EXO.usfm:7</code>"#),
-        "{log}"
-    );
+    let log = f.website_text("u/door43/en_ulb/1111111111/build-log.html").await;
+    assert!(log.contains(r#"<code class="loc">02-EXO.usfm:7</code>"#), "{log}");
     assert!(log.contains("unknown marker \\zz, kept as text"));
     assert!(log.contains("Converted 01-GEN.usfm"));
 }
@@ -196,9 +174,7 @@ async fn a_failed_build_shows_why_and_keeps_the_landing_on_the_last_good_one() {
     assert_eq!(report.outcome, Outcome::NotPublished);
     assert_eq!(report.pages, 0);
 
-    let page = f
-        .website_text("u/door43/en_ulb/2222222222/index.html")
-        .await;
+    let page = f.website_text("u/door43/en_ulb/2222222222/index.html").await;
     assert!(page.contains("Build failed") && page.contains("nothing was published"));
     assert!(page.contains("Nothing could be converted"));
     assert!(page.contains(r#"<code class="loc">manifest.yaml:3</code>"#));
@@ -246,11 +222,8 @@ async fn a_newer_build_in_the_table_but_not_yet_deployed_is_not_linked() {
     let old = finished(job("door43", "en_ulb", C1, 0), JobResult::Success);
     f.finished(&old, &bible("en", "English", "ltr")).await;
     // The newer job is finished in the table, but its deployer has not run yet.
-    f.save_job(&finished(
-        job("door43", "en_ulb", C2, 10),
-        JobResult::Success,
-    ))
-    .await;
+    f.save_job(&finished(job("door43", "en_ulb", C2, 10), JobResult::Success))
+        .await;
     let report = deploy_build(&old.site_prefix(), &f.deps).await.unwrap();
     assert_eq!(report.landing.as_deref(), Some("1111111111"));
 }
@@ -261,17 +234,14 @@ async fn a_late_in_progress_event_does_not_cover_a_finished_build() {
     let done = finished(job("door43", "en_ulb", C1, 0), JobResult::Success);
     f.finished(&done, &bible("en", "English", "ltr")).await;
     deploy_build(&done.site_prefix(), &f.deps).await.unwrap();
-    let published = f
-        .website_text("u/door43/en_ulb/1111111111/index.html")
-        .await;
+    let published = f.website_text("u/door43/en_ulb/1111111111/index.html").await;
 
     // The CDN log is (for whatever reason) back at "started" for the same job.
     f.write_log(&started(job("door43", "en_ulb", C1, 0))).await;
     let report = deploy_build(&done.site_prefix(), &f.deps).await.unwrap();
     assert_eq!(report.outcome, Outcome::Skipped);
     assert_eq!(
-        f.website_text("u/door43/en_ulb/1111111111/index.html")
-            .await,
+        f.website_text("u/door43/en_ulb/1111111111/index.html").await,
         published
     );
 }
@@ -288,9 +258,7 @@ async fn s3_events_are_decoded_filtered_and_deduplicated() {
         "tx/job/job-1.zip",
     ]);
     handle_s3(event, &f.deps).await.unwrap();
-    let page = f
-        .website_text("u/door43/my repo/1111111111/01-GEN.html")
-        .await;
+    let page = f.website_text("u/door43/my repo/1111111111/01-GEN.html").await;
     assert!(page.contains("In the beginning"));
 }
 
@@ -308,13 +276,8 @@ async fn a_malformed_build_log_is_skipped_not_retried() {
     handle_s3(s3_event(&["u/o/r/0123456789/build_log.json"]), &f.deps)
         .await
         .unwrap();
-    assert!(
-        f.website.list("").await.unwrap().is_empty(),
-        "nothing published"
-    );
-    let err = deploy_build("u/o/r/0123456789/", &f.deps)
-        .await
-        .unwrap_err();
+    assert!(f.website.list("").await.unwrap().is_empty(), "nothing published");
+    let err = deploy_build("u/o/r/0123456789/", &f.deps).await.unwrap_err();
     assert!(matches!(err, DeployError::BuildLog { .. }) && !err.is_retryable());
 }
 
@@ -353,12 +316,9 @@ async fn an_unreachable_bucket_is_retried() {
     f.finished(&j, &bible("en", "English", "ltr")).await;
     let mut deps = f.deps.clone();
     deps.website = Arc::new(Unreachable);
-    let err = handle_s3(
-        s3_event(&["u/door43/en_ulb/1111111111/build_log.json"]),
-        &deps,
-    )
-    .await
-    .unwrap_err();
+    let err = handle_s3(s3_event(&["u/door43/en_ulb/1111111111/build_log.json"]), &deps)
+        .await
+        .unwrap_err();
     assert!(err.is_retryable(), "{err}");
 }
 
@@ -376,9 +336,7 @@ async fn templates_can_be_overridden_from_a_folder() {
     let j = finished(job("door43", "en_ulb", C1, 0), JobResult::Success);
     f.finished(&j, &bible("en", "English", "ltr")).await;
     deploy_build(&j.site_prefix(), &deps).await.unwrap();
-    let page = f
-        .website_text("u/door43/en_ulb/1111111111/01-GEN.html")
-        .await;
+    let page = f.website_text("u/door43/en_ulb/1111111111/01-GEN.html").await;
     assert!(
         page.starts_with("<!doctype html><title>Genesis</title><div class=mine><h1>Genesis</h1>"),
         "{page}"

@@ -36,11 +36,8 @@ fn a_converted_zip_in_one_folder_is_read_from_inside_it() {
     let zip_path = dir.path().join("en_ulb.zip");
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
     for (name, body) in bible("he", "עברית", "rtl").files {
-        zip.start_file(
-            format!("en_ulb/{name}"),
-            zip::write::SimpleFileOptions::default(),
-        )
-        .unwrap();
+        zip.start_file(format!("en_ulb/{name}"), zip::write::SimpleFileOptions::default())
+            .unwrap();
         zip.write_all(&body).unwrap();
     }
     zip.finish().unwrap();

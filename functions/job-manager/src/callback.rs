@@ -31,7 +31,10 @@ pub async fn post_callback(job: &Job, deps: &ManagerDeps) -> bool {
             return false;
         }
     };
-    let signature = format!("sha256={}", sign_hex(deps.config.callback_secret.as_bytes(), &body));
+    let signature = format!(
+        "sha256={}",
+        sign_hex(deps.config.callback_secret.as_bytes(), &body)
+    );
     let mut delay = Duration::from_millis(250);
     for attempt in 1..=ATTEMPTS {
         let sent = deps

@@ -19,15 +19,20 @@ pub async fn handle_http(req: Request, deps: &ManagerDeps) -> Result<Response<Bo
     let path = req.uri().path().trim_end_matches('/').to_string();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     // A REST API stage name may precede the routes; start at the first known root.
-    let start = segments.iter().position(|s| *s == "tx" || *s == "api").unwrap_or(segments.len());
+    let start = segments
+        .iter()
+        .position(|s| *s == "tx" || *s == "api")
+        .unwrap_or(segments.len());
     let method = req.method().as_str();
     let response = match (method, &segments[start..]) {
         ("POST", ["tx", "job"]) => post_job(&req, deps).await,
         ("GET", ["tx", "job", id]) => get_job(id, deps).await,
         ("GET", ["api", rest @ ..]) => read_api::route(rest, deps).await,
-        (_, ["tx", "job"]) | (_, ["tx", "job", _]) => {
-            error(405, "method_not_allowed", format!("{method} is not allowed on {path}"))
-        }
+        (_, ["tx", "job"]) | (_, ["tx", "job", _]) => error(
+            405,
+            "method_not_allowed",
+            format!("{method} is not allowed on {path}"),
+        ),
         _ => error(404, "not_found", format!("no route for {method} {path}")),
     };
     Ok(response)
@@ -36,12 +41,20 @@ pub async fn handle_http(req: Request, deps: &ManagerDeps) -> Result<Response<Bo
 async fn post_job(req: &Request, deps: &ManagerDeps) -> Response<Body> {
     let body = body_bytes(req.body());
     if body.len() > MAX_BODY {
-        return error(413, "payload_too_large", format!("job requests are limited to {MAX_BODY} bytes"));
+        return error(
+            413,
+            "payload_too_large",
+            format!("job requests are limited to {MAX_BODY} bytes"),
+        );
     }
     let signed = header(req, CALLBACK_SIGNATURE_HEADER)
         .is_some_and(|sig| verify_hex(deps.config.callback_secret.as_bytes(), body, sig));
     if !signed {
-        return error(401, "bad_signature", format!("missing or wrong {CALLBACK_SIGNATURE_HEADER}"));
+        return error(
+            401,
+            "bad_signature",
+            format!("missing or wrong {CALLBACK_SIGNATURE_HEADER}"),
+        );
     }
     let request: JobRequest = match serde_json::from_slice(body) {
         Ok(r) => r,
@@ -49,7 +62,11 @@ async fn post_job(req: &Request, deps: &ManagerDeps) -> Response<Body> {
     };
     match request_job(request, deps).await {
         Ok(answer) => {
-            let status = if answer.disposition == JobDisposition::Existing { 200 } else { 202 };
+            let status = if answer.disposition == JobDisposition::Existing {
+                200
+            } else {
+                202
+            };
             json(status, &answer)
         }
         Err(ManagerError::Invalid(m)) => error(400, "invalid_request", m),

@@ -28,7 +28,9 @@ pub async fn route(rest: &[&str], deps: &ManagerDeps) -> Response<Body> {
         },
         ["projects", owner, repo, "builds"] => {
             match deps.jobs.by_repo(&format!("{owner}/{repo}"), BUILDS).await {
-                Ok(jobs) if jobs.is_empty() => error(404, "not_found", format!("no builds of {owner}/{repo}")),
+                Ok(jobs) if jobs.is_empty() => {
+                    error(404, "not_found", format!("no builds of {owner}/{repo}"))
+                }
                 Ok(jobs) => {
                     let url = jobs.iter().find_map(|j| j.repo_url.clone()).unwrap_or_default();
                     json(200, &ProjectIndex::from_jobs(owner, repo, &url, &jobs))

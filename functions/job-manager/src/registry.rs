@@ -52,7 +52,12 @@ impl ModuleRegistry {
     }
 
     /// The first module that accepts the combination.
-    pub fn pick(&self, resource_type: &str, input_format: &str, output_format: &str) -> Option<&ConverterModule> {
+    pub fn pick(
+        &self,
+        resource_type: &str,
+        input_format: &str,
+        output_format: &str,
+    ) -> Option<&ConverterModule> {
         self.modules.iter().find(|m| {
             accepts(&m.resource_types, resource_type)
                 && accepts(&m.input_formats, input_format)
@@ -68,8 +73,14 @@ mod tests {
     #[test]
     fn standard_registry_takes_html_only() {
         let r = ModuleRegistry::standard("conv");
-        assert_eq!(r.pick("bible", "usfm", "html").map(|m| m.function.as_str()), Some("conv"));
-        assert_eq!(r.pick("unknown", "unknown", "HTML").map(|m| m.name.as_str()), Some("tx-converter"));
+        assert_eq!(
+            r.pick("bible", "usfm", "html").map(|m| m.function.as_str()),
+            Some("conv")
+        );
+        assert_eq!(
+            r.pick("unknown", "unknown", "HTML").map(|m| m.name.as_str()),
+            Some("tx-converter")
+        );
         assert!(r.pick("bible", "usfm", "pdf").is_none());
     }
 

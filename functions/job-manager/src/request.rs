@@ -70,7 +70,11 @@ pub async fn request_job(req: JobRequest, deps: &ManagerDeps) -> Result<JobRespo
         let job = new_job(&req, deps);
         match deps.jobs.insert(&job).await {
             Ok(stored) => {
-                return Ok(JobResponse { disposition: JobDisposition::Created, job: stored, superseded: None });
+                return Ok(JobResponse {
+                    disposition: JobDisposition::Created,
+                    job: stored,
+                    superseded: None,
+                });
             }
             Err(TableError::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),
@@ -88,7 +92,12 @@ fn is_same_request(job: &Job, req: &JobRequest) -> bool {
 }
 
 fn apply_request(job: &mut Job, req: &JobRequest) {
-    job.identifier = format!("{}/{}/{}", req.repo_owner, req.repo_name, commit10(&req.commit.commit_id));
+    job.identifier = format!(
+        "{}/{}/{}",
+        req.repo_owner,
+        req.repo_name,
+        commit10(&req.commit.commit_id)
+    );
     job.commit = req.commit.clone();
     job.delivery_id = req.delivery_id.clone();
     job.source = req.source.clone();
@@ -144,29 +153,42 @@ fn validate(req: &JobRequest) -> Result<(), ManagerError> {
             && s.len() <= 100
             && s != "."
             && s != ".."
-            && s.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && s.chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
     };
     if !name_ok(&req.repo_owner) {
-        return Err(ManagerError::Invalid(format!("repo_owner {:?} is not a valid name", req.repo_owner)));
+        return Err(ManagerError::Invalid(format!(
+            "repo_owner {:?} is not a valid name",
+            req.repo_owner
+        )));
     }
     if !name_ok(&req.repo_name) {
-        return Err(ManagerError::Invalid(format!("repo_name {:?} is not a valid name", req.repo_name)));
+        return Err(ManagerError::Invalid(format!(
+            "repo_name {:?} is not a valid name",
+            req.repo_name
+        )));
     }
     let c = &req.commit.commit_id;
     if c.len() < 7 || c.len() > 64 || !c.chars().all(|ch| ch.is_ascii_hexdigit()) {
-        return Err(ManagerError::Invalid(format!("commit_id {c:?} is not a commit hash")));
+        return Err(ManagerError::Invalid(format!(
+            "commit_id {c:?} is not a commit hash"
+        )));
     }
     if req.git_ref.trim().is_empty() {
         return Err(ManagerError::Invalid("ref is empty".into()));
     }
     let s = req.source.as_str();
     if !(s.starts_with("http://") || s.starts_with("https://") || s.starts_with("s3://")) {
-        return Err(ManagerError::Invalid(format!("source {s:?} is not an http(s):// or s3:// URL")));
+        return Err(ManagerError::Invalid(format!(
+            "source {s:?} is not an http(s):// or s3:// URL"
+        )));
     }
     if let Some(cb) = &req.callback
         && !(cb.starts_with("http://") || cb.starts_with("https://"))
     {
-        return Err(ManagerError::Invalid(format!("callback {cb:?} is not an http(s) URL")));
+        return Err(ManagerError::Invalid(format!(
+            "callback {cb:?} is not an http(s) URL"
+        )));
     }
     Ok(())
 }

@@ -77,7 +77,14 @@ pub async fn run_job(job: Job, deps: &ManagerDeps) -> Result<RunOutcome, TableEr
     };
     let payload = match serde_json::to_value(&request) {
         Ok(p) => p,
-        Err(e) => return finish(started, failed(format!("cannot encode converter request: {e}")), deps).await,
+        Err(e) => {
+            return finish(
+                started,
+                failed(format!("cannot encode converter request: {e}")),
+                deps,
+            )
+            .await;
+        }
     };
     let answer = deps.invoker.invoke(&module.function, payload).await;
     let result = match answer {
@@ -96,7 +103,11 @@ pub async fn run_job(job: Job, deps: &ManagerDeps) -> Result<RunOutcome, TableEr
 }
 
 fn failed(message: String) -> ConvertResult {
-    ConvertResult { success: false, errors: vec![message], ..ConvertResult::default() }
+    ConvertResult {
+        success: false,
+        errors: vec![message],
+        ..ConvertResult::default()
+    }
 }
 
 /// Records the converter's result on the started job, then posts the callback.
@@ -109,7 +120,11 @@ async fn finish(started: Job, result: ConvertResult, deps: &ManagerDeps) -> Resu
     done.ended_at = Some(now);
     done.deadline = None;
     done.log.extend(result.log);
-    done.log.push(format!("{}: finished: {}", tx_shared::time::format(&now), outcome.as_str()));
+    done.log.push(format!(
+        "{}: finished: {}",
+        tx_shared::time::format(&now),
+        outcome.as_str()
+    ));
     done.warnings = result.warnings;
     done.errors = result.errors;
     done.output = if result.success { result.output } else { None };
@@ -120,7 +135,11 @@ async fn finish(started: Job, result: ConvertResult, deps: &ManagerDeps) -> Resu
         done.input_format = f;
     }
     done.message = Some(match outcome {
-        JobResult::Failed => done.errors.first().cloned().unwrap_or_else(|| "conversion failed".into()),
+        JobResult::Failed => done
+            .errors
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "conversion failed".into()),
         JobResult::Errors => format!("converted with {} error(s)", done.errors.len()),
         JobResult::Warnings => format!("converted with {} warning(s)", done.warnings.len()),
         JobResult::Success => "converted".into(),
@@ -164,7 +183,8 @@ pub async fn fail_job(job: &Job, message: String, deps: &ManagerDeps) -> Result<
     done.ended_at = Some(now);
     done.deadline = None;
     done.errors.push(message.clone());
-    done.log.push(format!("{}: failed: {message}", tx_shared::time::format(&now)));
+    done.log
+        .push(format!("{}: failed: {message}", tx_shared::time::format(&now)));
     done.message = Some(message);
     match deps.jobs.update(&done, job.version).await {
         Ok(stored) => {

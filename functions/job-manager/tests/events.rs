@@ -20,7 +20,9 @@ fn sample(name: &str) -> Value {
 async fn stream_insert_sample_runs_its_job() {
     let dir = tempfile::tempdir().unwrap();
     let config = Config::from_lookup(|k| match k {
-        "TX_FORGE_TOKEN" | "TX_ALLOWED_HOSTS" | "TX_BRANCHES" | "TX_JOB_TIMEOUT_SECS" | "TX_MAX_ATTEMPTS" => None,
+        "TX_FORGE_TOKEN" | "TX_ALLOWED_HOSTS" | "TX_BRANCHES" | "TX_JOB_TIMEOUT_SECS" | "TX_MAX_ATTEMPTS" => {
+            None
+        }
         _ => Some("test".into()),
     })
     .unwrap();
@@ -36,8 +38,12 @@ async fn stream_insert_sample_runs_its_job() {
         Box::pin(async move {
             let req: ConvertRequest = serde_json::from_value(payload).map_err(|e| e.to_string())?;
             assert_eq!(req.output_key, format!("tx/job/{}.zip", req.job_id));
-            serde_json::to_value(ConvertResult { success: true, output: Some(req.output_key), ..Default::default() })
-                .map_err(|e| e.to_string())
+            serde_json::to_value(ConvertResult {
+                success: true,
+                output: Some(req.output_key),
+                ..Default::default()
+            })
+            .map_err(|e| e.to_string())
         })
     });
     let deps = ManagerDeps {

@@ -16,7 +16,9 @@ const SECRET: &str = "callback-secret";
 fn deps(dir: &std::path::Path) -> ManagerDeps {
     let config = Config::from_lookup(|k| match k {
         "TX_CALLBACK_SECRET" => Some(SECRET.into()),
-        "TX_FORGE_TOKEN" | "TX_ALLOWED_HOSTS" | "TX_BRANCHES" | "TX_JOB_TIMEOUT_SECS" | "TX_MAX_ATTEMPTS" => None,
+        "TX_FORGE_TOKEN" | "TX_ALLOWED_HOSTS" | "TX_BRANCHES" | "TX_JOB_TIMEOUT_SECS" | "TX_MAX_ATTEMPTS" => {
+            None
+        }
         _ => Some("test".into()),
     })
     .unwrap();
@@ -33,7 +35,9 @@ fn deps(dir: &std::path::Path) -> ManagerDeps {
 }
 
 fn request(method: &str, path: &str, body: &[u8], signature: Option<String>) -> Request {
-    let mut builder = http::Request::builder().method(method).uri(format!("https://api.example.org{path}"));
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(format!("https://api.example.org{path}"));
     if let Some(sig) = signature {
         builder = builder.header("x-tx-signature", sig);
     }
@@ -67,7 +71,11 @@ async fn job_requests_must_be_signed() {
     let forged = format!("sha256={}", sign_hex(b"wrong", &body));
     let (status, _) = call(&deps, request("POST", "/tx/job", &body, Some(forged))).await;
     assert_eq!(status, 401);
-    let (status, answer) = call(&deps, request("GET", "/api/projects/demo/en_ulb/builds", b"", None)).await;
+    let (status, answer) = call(
+        &deps,
+        request("GET", "/api/projects/demo/en_ulb/builds", b"", None),
+    )
+    .await;
     assert_eq!(status, 404, "nothing was created: {answer}");
 }
 
@@ -91,7 +99,11 @@ async fn a_signed_request_creates_a_job_then_finds_it_again() {
     let (status, got) = call(&deps, request("GET", &format!("/tx/job/{id}"), b"", None)).await;
     assert_eq!(status, 200);
     assert_eq!(got["job"]["job_id"], id.as_str());
-    let (status, builds) = call(&deps, request("GET", "/api/projects/demo/en_ulb/builds", b"", None)).await;
+    let (status, builds) = call(
+        &deps,
+        request("GET", "/api/projects/demo/en_ulb/builds", b"", None),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(builds["commits"][0]["id"], "0123456789");
     assert_eq!(builds["commits"][0]["status"], "requested");
@@ -104,7 +116,10 @@ async fn bad_requests_get_clear_json_errors() {
     let body = b"{not json";
     let sig = format!("sha256={}", sign_hex(SECRET.as_bytes(), body));
     let (status, answer) = call(&deps, request("POST", "/tx/job", body, Some(sig))).await;
-    assert_eq!((status, answer["error"].as_str()), (400, Some("malformed_payload")));
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (400, Some("malformed_payload"))
+    );
 
     let mut v: Value = serde_json::from_slice(&job_body()).unwrap();
     v["source"] = json!("file:///etc/passwd");

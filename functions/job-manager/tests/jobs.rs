@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::{Value, json};
-use tx_job_manager::{ManagerDeps, ModuleRegistry, RunOutcome, handle_stream, handle_sweep, request_job, run_job};
+use tx_job_manager::{
+    ManagerDeps, ModuleRegistry, RunOutcome, handle_stream, handle_sweep, request_job, run_job,
+};
 use tx_shared::config::Config;
 use tx_shared::domain::convert::{ConvertRequest, ConvertResult};
 use tx_shared::domain::job::{CommitInfo, JobResult, JobStatus};
@@ -40,7 +42,9 @@ fn harness(converter: fn(ConvertRequest) -> Result<Value, String>) -> Harness {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = config();
     let backend = LocalBackend::open(dir.path(), &config).expect("backend");
-    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()));
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap(),
+    ));
     let calls = Arc::new(AtomicUsize::new(0));
     let counter = calls.clone();
     let f: LocalFunction = Arc::new(move |payload| {
@@ -59,7 +63,13 @@ fn harness(converter: fn(ConvertRequest) -> Result<Value, String>) -> Harness {
         http: reqwest::Client::new(),
         registry: ModuleRegistry::standard("convert"),
     };
-    Harness { _dir: dir, backend, clock, deps, calls }
+    Harness {
+        _dir: dir,
+        backend,
+        clock,
+        deps,
+        calls,
+    }
 }
 
 fn ok_converter(req: ConvertRequest) -> Result<Value, String> {
@@ -81,7 +91,10 @@ fn request(commit: &str, delivery: &str) -> JobRequest {
         repo_name: "en_ulb".into(),
         repo_url: Some("http://forge/demo/en_ulb".into()),
         git_ref: "refs/heads/master".into(),
-        commit: CommitInfo { commit_id: commit.into(), ..CommitInfo::default() },
+        commit: CommitInfo {
+            commit_id: commit.into(),
+            ..CommitInfo::default()
+        },
         delivery_id: Some(delivery.into()),
         resource_type: None,
         input_format: None,
@@ -146,7 +159,14 @@ async fn invalid_requests_are_refused_before_anything_is_written() {
     let mut bad = request(C1, "d1");
     bad.source = "file:///etc/passwd".into();
     assert!(request_job(bad, &h.deps).await.is_err());
-    assert!(h.backend.jobs.by_repo("demo/en_ulb", 10).await.unwrap().is_empty());
+    assert!(
+        h.backend
+            .jobs
+            .by_repo("demo/en_ulb", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -165,7 +185,10 @@ async fn stream_runs_a_job_once_even_when_the_record_is_redelivered() {
     assert_eq!(job.result, Some(JobResult::Warnings));
     assert_eq!(job.attempts, 1);
     assert_eq!(job.resource_type, "bible");
-    assert_eq!(job.output.as_deref(), Some(format!("tx/job/{}.zip", job.job_id).as_str()));
+    assert_eq!(
+        job.output.as_deref(),
+        Some(format!("tx/job/{}.zip", job.job_id).as_str())
+    );
     // requested → started → finished, as the stream saw it.
     let statuses: Vec<String> = stream_event(&h)
         .records
@@ -188,9 +211,18 @@ async fn converter_failure_finishes_the_job_as_failed_with_the_reason() {
     let created = request_job(request(C1, "d1"), &h.deps).await.unwrap();
     let job = h.backend.jobs.get(&created.job.job_id).await.unwrap().unwrap();
     let outcome = run_job(job, &h.deps).await.unwrap();
-    let RunOutcome::Finished(job) = outcome else { panic!("expected finished, got {outcome:?}") };
+    let RunOutcome::Finished(job) = outcome else {
+        panic!("expected finished, got {outcome:?}")
+    };
     assert_eq!(job.result, Some(JobResult::Failed));
-    assert!(job.message.as_deref().unwrap_or_default().contains("out of memory"), "{:?}", job.message);
+    assert!(
+        job.message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("out of memory"),
+        "{:?}",
+        job.message
+    );
     assert!(job.output.is_none());
 }
 
@@ -200,7 +232,9 @@ async fn unsupported_output_format_fails_clearly() {
     let mut req = request(C1, "d1");
     req.output_format = Some("pdf".into());
     let created = request_job(req, &h.deps).await.unwrap();
-    let RunOutcome::Finished(job) = run_job(created.job, &h.deps).await.unwrap() else { panic!() };
+    let RunOutcome::Finished(job) = run_job(created.job, &h.deps).await.unwrap() else {
+        panic!()
+    };
     assert_eq!(job.result, Some(JobResult::Failed));
     assert!(job.errors[0].contains("no converter"), "{:?}", job.errors);
     assert_eq!(h.calls.load(Ordering::SeqCst), 0);
@@ -215,9 +249,17 @@ async fn sweep_requeues_a_dead_attempt_then_gives_up() {
     started.status = JobStatus::Started;
     started.attempts = 1;
     started.deadline = Some(h.clock.now_plus(60));
-    let started = h.backend.jobs.update(&started, created.job.version).await.unwrap();
+    let started = h
+        .backend
+        .jobs
+        .update(&started, created.job.version)
+        .await
+        .unwrap();
 
-    assert!(handle_sweep(&h.deps).await.unwrap().requeued.is_empty(), "not before its deadline");
+    assert!(
+        handle_sweep(&h.deps).await.unwrap().requeued.is_empty(),
+        "not before its deadline"
+    );
     h.clock.advance(Duration::seconds(61));
     let report = handle_sweep(&h.deps).await.unwrap();
     assert_eq!(report.requeued, vec![started.job_id.clone()]);

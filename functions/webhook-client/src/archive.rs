@@ -46,8 +46,8 @@ pub fn zip_asset(assets: &[Asset]) -> Option<String> {
             .browser_download_url
             .as_deref()
             .filter(|u| !u.trim().is_empty())?;
-        let is_zip = name.to_ascii_lowercase().ends_with(".zip")
-            || url.to_ascii_lowercase().ends_with(".zip");
+        let is_zip =
+            name.to_ascii_lowercase().ends_with(".zip") || url.to_ascii_lowercase().ends_with(".zip");
         is_zip.then(|| url.to_string())
     })
 }

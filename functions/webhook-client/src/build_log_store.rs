@@ -33,12 +33,8 @@ pub async fn read(cdn: &dyn ObjectStore, prefix: &str) -> Result<Option<BuildLog
 pub async fn write(cdn: &dyn ObjectStore, prefix: &str, log: &BuildLog) -> Result<(), StoreError> {
     let body = serde_json::to_vec_pretty(log)
         .map_err(|e| StoreError::Backend(format!("cannot encode build log: {e}")))?;
-    cdn.put(
-        &build_log_key(prefix),
-        Bytes::from(body),
-        "application/json",
-    )
-    .await
+    cdn.put(&build_log_key(prefix), Bytes::from(body), "application/json")
+        .await
 }
 
 /// Marks the build a newer commit replaced as cancelled, if its log exists

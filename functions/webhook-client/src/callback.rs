@@ -93,8 +93,7 @@ async fn accept(req: &Request, deps: &ClientDeps) -> Result<CallbackAnswer, Clie
     let now = deps.clock.now();
 
     let mut final_job = job.clone();
-    let published =
-        job.status == JobStatus::Finished && job.result.is_some_and(JobResult::is_published);
+    let published = job.status == JobStatus::Finished && job.result.is_some_and(JobResult::is_published);
     let files = if published {
         publish(deps, &mut final_job, &prefix, now).await?
     } else {
@@ -126,10 +125,7 @@ async fn accept(req: &Request, deps: &ClientDeps) -> Result<CallbackAnswer, Clie
         _ => (
             StatusState::Failure,
             &build_log_url,
-            final_job
-                .message
-                .clone()
-                .unwrap_or_else(|| "Build failed".into()),
+            final_job.message.clone().unwrap_or_else(|| "Build failed".into()),
         ),
     };
     let target = StatusTarget::of_job(
@@ -181,10 +177,7 @@ async fn publish(
         Some(manifest) => {
             let row = manifest_row::row_for(job, manifest, now);
             let stored = deps.manifests.get(&row.repo).await?;
-            if stored
-                .as_ref()
-                .is_some_and(|s| manifest_row::is_newer(s, &row))
-            {
+            if stored.as_ref().is_some_and(|s| manifest_row::is_newer(s, &row)) {
                 tracing::info!(repo = %row.repo, "manifest row describes a newer build; kept");
             } else {
                 deps.manifests.put(&row).await?;
@@ -192,9 +185,7 @@ async fn publish(
         }
         None => job.warnings.push(format!(
             "{}; the repository's manifest row was not updated",
-            unpacked
-                .manifest_problem
-                .unwrap_or_else(|| "no manifest".into())
+            unpacked.manifest_problem.unwrap_or_else(|| "no manifest".into())
         )),
     }
     Ok(unpacked.keys.len())

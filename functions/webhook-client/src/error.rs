@@ -57,9 +57,7 @@ impl ClientError {
         match self {
             ClientError::BadSignature(_) => 401,
             ClientError::TooLarge { .. } => 413,
-            ClientError::UnknownForge(_)
-            | ClientError::Malformed(_)
-            | ClientError::NotFinished(_) => 400,
+            ClientError::UnknownForge(_) | ClientError::Malformed(_) | ClientError::NotFinished(_) => 400,
             ClientError::ForbiddenHost(_) => 403,
             ClientError::JobApi(e) => e.status(),
             ClientError::Store(_) | ClientError::Table(_) | ClientError::Unpack(_) => 500,

@@ -111,10 +111,7 @@ mod tests {
             Verdict::Forbid(_)
         ));
         assert_eq!(
-            check(
-                &config("", ""),
-                &trigger("https://any.host/o/r", "refs/heads/x")
-            ),
+            check(&config("", ""), &trigger("https://any.host/o/r", "refs/heads/x")),
             Verdict::Build
         );
     }

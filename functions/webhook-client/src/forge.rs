@@ -45,8 +45,7 @@ pub fn detect(headers: &HeaderMap) -> Option<Delivery> {
     if let Some(event) = text(headers, "x-gitlab-event") {
         // `Idempotency-Key` stays the same when GitLab retries a delivery;
         // `X-Gitlab-Event-UUID` is the fallback for versions without it.
-        let delivery_id =
-            text(headers, "idempotency-key").or_else(|| text(headers, "x-gitlab-event-uuid"));
+        let delivery_id = text(headers, "idempotency-key").or_else(|| text(headers, "x-gitlab-event-uuid"));
         return Some(Delivery {
             forge: ForgeKind::Gitlab,
             event: event.to_string(),
@@ -131,27 +130,18 @@ mod tests {
             ("Idempotency-Key", "same-on-retry"),
         ]);
         let d = detect(&h).unwrap();
-        assert_eq!(
-            (d.forge, d.event.as_str()),
-            (ForgeKind::Gitlab, "Push Hook")
-        );
+        assert_eq!((d.forge, d.event.as_str()), (ForgeKind::Gitlab, "Push Hook"));
         assert_eq!(d.delivery_id.as_deref(), Some("same-on-retry"));
         let h = headers(&[
             ("X-Gitlab-Event", "Push Hook"),
             ("X-Gitlab-Event-UUID", "recursion"),
         ]);
-        assert_eq!(
-            detect(&h).unwrap().delivery_id.as_deref(),
-            Some("recursion")
-        );
+        assert_eq!(detect(&h).unwrap().delivery_id.as_deref(), Some("recursion"));
     }
 
     #[test]
     fn github_alone_and_nothing() {
-        let h = headers(&[
-            ("X-GitHub-Event", "ping"),
-            ("X-GitHub-Delivery", "72d3162e"),
-        ]);
+        let h = headers(&[("X-GitHub-Event", "ping"), ("X-GitHub-Delivery", "72d3162e")]);
         let d = detect(&h).unwrap();
         assert_eq!((d.forge, d.event.as_str()), (ForgeKind::Github, "ping"));
         assert!(detect(&headers(&[("content-type", "application/json")])).is_none());

@@ -86,12 +86,7 @@ mod tests {
     #[test]
     fn api_bases() {
         assert_eq!(
-            api_base(
-                ForgeKind::Gitea,
-                "http://localhost:3000/example/example",
-                None
-            )
-            .as_deref(),
+            api_base(ForgeKind::Gitea, "http://localhost:3000/example/example", None).as_deref(),
             Some("http://localhost:3000/api/v1")
         );
         assert_eq!(
@@ -143,12 +138,7 @@ mod tests {
     #[test]
     fn status_repo_uses_the_gitlab_project_path() {
         assert_eq!(
-            status_repo(
-                ForgeKind::Gitlab,
-                Some("https://gl.org/g/sub/p"),
-                "g-sub",
-                "p"
-            ),
+            status_repo(ForgeKind::Gitlab, Some("https://gl.org/g/sub/p"), "g-sub", "p"),
             "g/sub/p"
         );
         assert_eq!(
@@ -167,9 +157,6 @@ mod tests {
             infer_forge(Some("https://gl/o/r"), "https://gl/o/r/-/archive/a/r-a.zip"),
             ForgeKind::Gitlab
         );
-        assert_eq!(
-            infer_forge(None, "https://h/o/r/archive/a.zip"),
-            ForgeKind::Gitea
-        );
+        assert_eq!(infer_forge(None, "https://h/o/r/archive/a.zip"), ForgeKind::Gitea);
     }
 }

@@ -104,10 +104,7 @@ impl ForgeClient for HttpForgeClient {
             ForgeKind::Gitlab => {
                 let project = utf8_percent_encode(&status.repo, NON_ALPHANUMERIC);
                 self.http
-                    .post(format!(
-                        "{base}/projects/{project}/statuses/{}",
-                        status.commit_id
-                    ))
+                    .post(format!("{base}/projects/{project}/statuses/{}", status.commit_id))
                     .header("PRIVATE-TOKEN", token)
                     .json(&json!({
                         "state": gitlab_state(status.state),

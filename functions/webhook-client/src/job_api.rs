@@ -69,10 +69,7 @@ pub async fn request_job(
     let url = job_endpoint(&config.api_url);
     let body = serde_json::to_vec(request)
         .map_err(|e| JobApiError::BadAnswer(format!("cannot encode request: {e}")))?;
-    let signature = format!(
-        "sha256={}",
-        sign_hex(config.callback_secret.as_bytes(), &body)
-    );
+    let signature = format!("sha256={}", sign_hex(config.callback_secret.as_bytes(), &body));
     let response = http
         .post(&url)
         .timeout(JOB_REQUEST_TIMEOUT)
@@ -86,19 +83,14 @@ pub async fn request_job(
             reason: error_chain(&e),
         })?;
     let status = response.status().as_u16();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| JobApiError::Unavailable {
-            url: url.clone(),
-            reason: error_chain(&e),
-        })?;
+    let bytes = response.bytes().await.map_err(|e| JobApiError::Unavailable {
+        url: url.clone(),
+        reason: error_chain(&e),
+    })?;
     if !(200..300).contains(&status) {
         let message = serde_json::from_slice::<ApiError>(&bytes)
             .map(|e| format!("{}: {}", e.error, e.message))
-            .unwrap_or_else(|_| {
-                String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned()
-            });
+            .unwrap_or_else(|_| String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned());
         return Err(JobApiError::Refused { status, message });
     }
     serde_json::from_slice(&bytes).map_err(|e| JobApiError::BadAnswer(e.to_string()))

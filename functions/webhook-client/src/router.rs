@@ -10,10 +10,7 @@ use crate::webhook::handle_webhook;
 /// Routes `POST …/client/webhook` and `POST …/client/callback` (matched on
 /// the path's suffix, so an API Gateway stage prefix does not matter);
 /// anything else is a JSON 404 (or 405 for another method).
-pub async fn handle_http(
-    req: Request,
-    deps: &ClientDeps,
-) -> Result<Response<Body>, lambda_http::Error> {
+pub async fn handle_http(req: Request, deps: &ClientDeps) -> Result<Response<Body>, lambda_http::Error> {
     let path = req.uri().path().trim_end_matches('/');
     let route = if path.ends_with("/client/webhook") {
         Some(true)

@@ -53,10 +53,7 @@ pub fn verify(
             .is_some_and(|hex| verify_hex(secret.as_bytes(), body, hex)),
         ForgeKind::Gitlab => {
             // GitLab sends the secret with its line breaks removed.
-            let expected: String = secret
-                .chars()
-                .filter(|c| *c != '\n' && *c != '\r')
-                .collect();
+            let expected: String = secret.chars().filter(|c| *c != '\n' && *c != '\r').collect();
             constant_time_eq(value.as_bytes(), expected.trim().as_bytes())
         }
     };
@@ -117,12 +114,7 @@ mod tests {
         let prefixed = with("x-gitea-signature", &format!("sha256={sig}"));
         assert!(verify(ForgeKind::Gitea, &prefixed, b"{}", "s").is_err());
         assert_eq!(
-            verify(
-                ForgeKind::Gitea,
-                &with("x-gitea-signature", &sig),
-                b"{}",
-                "s"
-            ),
+            verify(ForgeKind::Gitea, &with("x-gitea-signature", &sig), b"{}", "s"),
             Ok(())
         );
     }
@@ -143,45 +135,16 @@ mod tests {
     #[test]
     fn gitlab_token_is_the_secret_without_line_breaks() {
         assert_eq!(
-            verify(
-                ForgeKind::Gitlab,
-                &with("x-gitlab-token", "abc"),
-                b"{}",
-                "a\nbc"
-            ),
+            verify(ForgeKind::Gitlab, &with("x-gitlab-token", "abc"), b"{}", "a\nbc"),
             Ok(())
         );
-        assert!(
-            verify(
-                ForgeKind::Gitlab,
-                &with("x-gitlab-token", "abd"),
-                b"{}",
-                "abc"
-            )
-            .is_err()
-        );
-        assert!(
-            verify(
-                ForgeKind::Gitlab,
-                &with("x-gitlab-token", "ab"),
-                b"{}",
-                "abc"
-            )
-            .is_err()
-        );
+        assert!(verify(ForgeKind::Gitlab, &with("x-gitlab-token", "abd"), b"{}", "abc").is_err());
+        assert!(verify(ForgeKind::Gitlab, &with("x-gitlab-token", "ab"), b"{}", "abc").is_err());
     }
 
     #[test]
     fn an_empty_secret_never_verifies() {
         let sig = sign_hex(b"", b"{}");
-        assert!(
-            verify(
-                ForgeKind::Gitea,
-                &with("x-gitea-signature", &sig),
-                b"{}",
-                ""
-            )
-            .is_err()
-        );
+        assert!(verify(ForgeKind::Gitea, &with("x-gitea-signature", &sig), b"{}", "").is_err());
     }
 }

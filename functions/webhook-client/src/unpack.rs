@@ -109,8 +109,7 @@ pub async fn unpack_output(
             .map_err(|e| UnpackError::Io(std::io::Error::other(e.to_string())))??
     };
     let keys = upload(cdn, prefix, &entries).await?;
-    let (manifest, manifest_problem) = match entries.iter().find(|(name, _)| name == MANIFEST_JSON)
-    {
+    let (manifest, manifest_problem) = match entries.iter().find(|(name, _)| name == MANIFEST_JSON) {
         None => (None, Some(format!("output has no {MANIFEST_JSON}"))),
         Some((_, path)) => match tokio::fs::read(path)
             .await
@@ -188,11 +187,7 @@ pub fn check_entry_name(name: &str) -> Result<(), &'static str> {
 }
 
 /// Unpacks `zip_path` into `out`, returning `(entry name, file)` sorted by name.
-fn extract(
-    zip_path: &Path,
-    out: &Path,
-    limits: UnpackLimits,
-) -> Result<Vec<(String, PathBuf)>, UnpackError> {
+fn extract(zip_path: &Path, out: &Path, limits: UnpackLimits) -> Result<Vec<(String, PathBuf)>, UnpackError> {
     let file = File::open(zip_path)?;
     let mut archive = zip::ZipArchive::new(file).map_err(|e| UnpackError::BadZip(e.to_string()))?;
     if archive.len() > limits.max_entries {
@@ -226,10 +221,7 @@ fn extract(
         }
         let mut target = File::create(&path)?;
         // Count what is really inflated, not what the header claims.
-        let written = std::io::copy(
-            &mut (&mut entry).take(limits.max_entry_bytes + 1),
-            &mut target,
-        )?;
+        let written = std::io::copy(&mut (&mut entry).take(limits.max_entry_bytes + 1), &mut target)?;
         if written > limits.max_entry_bytes {
             return Err(UnpackError::TooLarge(format!(
                 "{name} is over {} bytes",

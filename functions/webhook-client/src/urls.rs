@@ -14,11 +14,7 @@ pub fn build_log_key(prefix: &str) -> String {
 
 /// Public URL of a build's `build_log.json` on the CDN.
 pub fn build_log_url(cdn_url: &str, prefix: &str) -> String {
-    format!(
-        "{}/{}",
-        cdn_url.trim_end_matches('/'),
-        build_log_key(prefix)
-    )
+    format!("{}/{}", cdn_url.trim_end_matches('/'), build_log_key(prefix))
 }
 
 /// Public URL of a build's site.

@@ -74,7 +74,8 @@ async fn accept(req: &Request, deps: &ClientDeps) -> Result<Response<Body>, Clie
     }
     let delivery = forge::detect(req.headers()).ok_or_else(|| {
         ClientError::UnknownForge(
-            "no X-Gitea-Event, X-Gogs-Event, X-Gitlab-Event or X-GitHub-Event header: not a forge webhook".into(),
+            "no X-Gitea-Event, X-Gogs-Event, X-Gitlab-Event or X-GitHub-Event header: not a forge webhook"
+                .into(),
         )
     })?;
     let content_type = api::header(req, http::header::CONTENT_TYPE.as_str());
@@ -87,21 +88,20 @@ async fn accept(req: &Request, deps: &ClientDeps) -> Result<Response<Body>, Clie
         &deps.config.webhook_secret,
     )
     .map_err(|e| ClientError::BadSignature(e.to_string()))?;
-    let trigger = match event::parse(&delivery, &body.json)
-        .map_err(|e| ClientError::Malformed(e.to_string()))?
-    {
-        ForgeEvent::Ping { zen } => {
-            return Ok(api::json(
-                200,
-                &serde_json::json!({
-                    "pong": zen.unwrap_or_else(|| "pong".into()),
-                    "forge": forge_name(delivery.forge),
-                }),
-            ));
-        }
-        ForgeEvent::Ignored(reason) => return Ok(ignored(reason)),
-        ForgeEvent::Build(trigger) => trigger,
-    };
+    let trigger =
+        match event::parse(&delivery, &body.json).map_err(|e| ClientError::Malformed(e.to_string()))? {
+            ForgeEvent::Ping { zen } => {
+                return Ok(api::json(
+                    200,
+                    &serde_json::json!({
+                        "pong": zen.unwrap_or_else(|| "pong".into()),
+                        "forge": forge_name(delivery.forge),
+                    }),
+                ));
+            }
+            ForgeEvent::Ignored(reason) => return Ok(ignored(reason)),
+            ForgeEvent::Build(trigger) => trigger,
+        };
     match filters::check(&deps.config, &trigger) {
         Verdict::Build => {}
         Verdict::Ignore(reason) => return Ok(ignored(reason)),

@@ -61,10 +61,7 @@ pub fn decode<'a>(
 
 /// Form decoding: `+` is a space, then percent escapes.
 fn form_decode(value: &[u8]) -> Vec<u8> {
-    let spaced: Vec<u8> = value
-        .iter()
-        .map(|b| if *b == b'+' { b' ' } else { *b })
-        .collect();
+    let spaced: Vec<u8> = value.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
     percent_decode(&spaced).collect()
 }
 
@@ -83,12 +80,7 @@ mod tests {
     #[test]
     fn form_bodies_carry_the_json_in_payload() {
         let raw = b"x=1&payload=%7B%22a%22%3A+%22b+c%22%7D";
-        let gh = decode(
-            ForgeKind::Github,
-            Some("application/x-www-form-urlencoded"),
-            raw,
-        )
-        .unwrap();
+        let gh = decode(ForgeKind::Github, Some("application/x-www-form-urlencoded"), raw).unwrap();
         assert_eq!(&gh.json[..], br#"{"a": "b c"}"#);
         assert_eq!(&gh.signed[..], &raw[..]);
         let gitea = decode(
@@ -99,11 +91,7 @@ mod tests {
         .unwrap();
         assert_eq!(&gitea.signed[..], br#"{"a": "b c"}"#);
         assert_eq!(
-            decode(
-                ForgeKind::Gogs,
-                Some("application/x-www-form-urlencoded"),
-                b"a=b"
-            ),
+            decode(ForgeKind::Gogs, Some("application/x-www-form-urlencoded"), b"a=b"),
             Err(NoPayloadField)
         );
     }

@@ -164,12 +164,7 @@ async fn published_output_is_unpacked_and_build_log_written_last() {
         puts.last().map(String::as_str),
         Some(format!("{PREFIX}build_log.json").as_str())
     );
-    assert_eq!(
-        puts.iter()
-            .filter(|k| k.ends_with("build_log.json"))
-            .count(),
-        1
-    );
+    assert_eq!(puts.iter().filter(|k| k.ends_with("build_log.json")).count(), 1);
     assert_eq!(*h.store.pages_before_build_log.lock().unwrap(), vec![5]);
     assert_eq!(h.notified_keys(), vec![format!("{PREFIX}build_log.json")]);
 
@@ -205,10 +200,7 @@ async fn published_output_is_unpacked_and_build_log_written_last() {
         format!("/api/v1/repos/Door43-Catalog/ne-ulb/statuses/{SHA}")
     );
     assert_eq!(calls[0].body["state"], "success");
-    assert_eq!(
-        calls[0].body["target_url"],
-        format!("http://site.test/{PREFIX}")
-    );
+    assert_eq!(calls[0].body["target_url"], format!("http://site.test/{PREFIX}"));
 }
 
 #[tokio::test]
@@ -297,17 +289,10 @@ async fn escaping_entries_fail_the_build_and_write_nothing_outside() {
             .await
             .unwrap(),
     );
-    assert_eq!(
-        (status, json["status"].as_str()),
-        (200, Some("failed")),
-        "{json}"
-    );
+    assert_eq!((status, json["status"].as_str()), (200, Some("failed")), "{json}");
     let log = h.build_log(PREFIX).await.unwrap();
     assert!(
-        log["message"]
-            .as_str()
-            .unwrap()
-            .contains("parent directory"),
+        log["message"].as_str().unwrap().contains("parent directory"),
         "{log}"
     );
     let keys = h.cdn_keys().await;
@@ -328,11 +313,7 @@ async fn missing_output_zip_fails_the_build() {
             .await
             .unwrap(),
     );
-    assert_eq!(
-        (status, json["status"].as_str()),
-        (200, Some("failed")),
-        "{json}"
-    );
+    assert_eq!((status, json["status"].as_str()), (200, Some("failed")), "{json}");
     let log = h.build_log(PREFIX).await.unwrap();
     assert_eq!(
         log["message"],
@@ -350,10 +331,7 @@ async fn forged_or_unfinished_callbacks_are_refused() {
             .await
             .unwrap(),
     );
-    assert_eq!(
-        (status, json["error"].as_str()),
-        (401, Some("bad_signature"))
-    );
+    assert_eq!((status, json["error"].as_str()), (401, Some("bad_signature")));
     let mut unsigned = callback(&job, CALLBACK_SECRET, "");
     unsigned.headers_mut().remove("x-tx-signature");
     assert_eq!(answer(handle_http(unsigned, &h.deps).await.unwrap()).0, 401);
@@ -364,10 +342,7 @@ async fn forged_or_unfinished_callbacks_are_refused() {
             .await
             .unwrap(),
     );
-    assert_eq!(
-        (status, json["error"].as_str()),
-        (400, Some("job_not_finished"))
-    );
+    assert_eq!((status, json["error"].as_str()), (400, Some("job_not_finished")));
     assert_eq!(h.cdn_keys().await, vec!["tx/job/job-7.zip"]);
     assert!(h.notified_keys().is_empty());
     assert!(h.forge.calls.lock().unwrap().is_empty());
@@ -396,16 +371,10 @@ async fn the_callback_forge_parameter_picks_the_status_dialect() {
         calls[0].path,
         format!("/api/v3/repos/Door43-Catalog/ne-ulb/statuses/{SHA}")
     );
-    assert_eq!(
-        calls[0].authorization.as_deref(),
-        Some("Bearer test-forge-token")
-    );
+    assert_eq!(calls[0].authorization.as_deref(), Some("Bearer test-forge-token"));
     assert_eq!(
         calls[1].path,
         format!("/api/v1/repos/Door43-Catalog/ne-ulb/statuses/{SHA}")
     );
-    assert_eq!(
-        calls[1].authorization.as_deref(),
-        Some("token test-forge-token")
-    );
+    assert_eq!(calls[1].authorization.as_deref(), Some("token test-forge-token"));
 }

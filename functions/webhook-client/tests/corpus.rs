@@ -35,10 +35,7 @@ fn forge_headers(forge: ForgeKind, event: &str, body: &[u8], secret: &str) -> He
         ],
         ForgeKind::Github => vec![
             ("x-github-event", event.into()),
-            (
-                "x-github-delivery",
-                "72d3162e-cc78-11e3-81ab-4c9367dc0958".into(),
-            ),
+            ("x-github-delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958".into()),
             ("x-hub-signature-256", format!("sha256={sig}")),
         ],
         ForgeKind::Gitlab => vec![
@@ -77,8 +74,7 @@ fn read(forge: ForgeKind, event: &str, rel: &str) -> Option<(Delivery, Vec<u8>, 
     let headers = forge_headers(forge, event, &body, WEBHOOK_SECRET);
     let delivery = detect(&headers).expect("forge detected");
     assert_eq!(delivery.forge, forge, "{rel}");
-    verify(delivery.forge, &headers, &body, WEBHOOK_SECRET)
-        .unwrap_or_else(|e| panic!("{rel}: {e}"));
+    verify(delivery.forge, &headers, &body, WEBHOOK_SECRET).unwrap_or_else(|e| panic!("{rel}: {e}"));
     // The same headers under another secret, or the body altered by a byte, fail.
     assert!(
         verify(
@@ -121,26 +117,17 @@ fn ignored(forge: ForgeKind, event: &str, rel: &str) -> Option<String> {
 
 #[test]
 fn gitea_push_new_branch() {
-    let Some(t) = build(
-        ForgeKind::Gitea,
-        "push",
-        "gitea/push.go-playground-capture.json",
-    ) else {
+    let Some(t) = build(ForgeKind::Gitea, "push", "gitea/push.go-playground-capture.json") else {
         return;
     };
     assert_eq!((t.owner.as_str(), t.repo.as_str()), ("example", "example"));
     assert_eq!(t.git_ref, "refs/heads/master");
-    assert_eq!(
-        t.commit.commit_id,
-        "67b56589a45103f891bdee7c0546e5d40bc02001"
-    );
+    assert_eq!(t.commit.commit_id, "67b56589a45103f891bdee7c0546e5d40bc02001");
     assert_eq!(t.commit.commit_message.as_deref(), Some("example"));
     assert_eq!(t.commit.committed_by.as_deref(), Some("example"));
     assert_eq!(
         t.commit.commit_url.as_deref(),
-        Some(
-            "http://localhost:3000/example/example/commit/67b56589a45103f891bdee7c0546e5d40bc02001"
-        )
+        Some("http://localhost:3000/example/example/commit/67b56589a45103f891bdee7c0546e5d40bc02001")
     );
     assert!(
         t.commit
@@ -165,10 +152,7 @@ fn gitea_docs_push_to_develop() {
     };
     assert_eq!((t.owner.as_str(), t.repo.as_str()), ("gitea", "webhooks"));
     assert_eq!(t.branch(), Some("develop"));
-    assert_eq!(
-        t.commit.commit_id,
-        "bffeb74224043ba2feb48d137756c8a9331c449a"
-    );
+    assert_eq!(t.commit.commit_id, "bffeb74224043ba2feb48d137756c8a9331c449a");
     assert_eq!(t.commit.committed_by.as_deref(), Some("gitea"));
     assert_eq!(t.commit.commit_message.as_deref(), Some("Webhooks Yay!"));
 }
@@ -226,10 +210,7 @@ fn gitea_release_of_a_commit_builds_its_zip_asset_or_tag_archive() {
         panic!("not a build")
     };
     assert_eq!(t.git_ref, "refs/tags/example");
-    assert_eq!(
-        t.commit.commit_id,
-        "67b56589a45103f891bdee7c0546e5d40bc02001"
-    );
+    assert_eq!(t.commit.commit_id, "67b56589a45103f891bdee7c0546e5d40bc02001");
     assert_eq!(t.source, "http://localhost:3000/attachments/ab12");
     assert_eq!(t.commit.commit_message.as_deref(), Some("0.0.0"));
     assert_eq!(
@@ -278,19 +259,10 @@ fn gogs_bible_bundle_payload_from_door43() {
     let Some(t) = build(ForgeKind::Gogs, "push", "gogs/bible_bundle_payload.json") else {
         return;
     };
-    assert_eq!(
-        (t.owner.as_str(), t.repo.as_str()),
-        ("Door43-Catalog", "ne-ulb")
-    );
-    assert_eq!(
-        t.commit.commit_id,
-        "ed87f2c2fc87d289a848d0de8af4aab8317ea3b5"
-    );
+    assert_eq!((t.owner.as_str(), t.repo.as_str()), ("Door43-Catalog", "ne-ulb"));
+    assert_eq!(t.commit.commit_id, "ed87f2c2fc87d289a848d0de8af4aab8317ea3b5");
     assert_eq!(t.commit.committed_by.as_deref(), Some("phillip-hopper"));
-    assert_eq!(
-        t.commit.commit_message.as_deref(),
-        Some("Publish more books")
-    );
+    assert_eq!(t.commit.commit_message.as_deref(), Some("Publish more books"));
     assert_eq!(
         t.source,
         "https://git.door43.org/Door43-Catalog/ne-ulb/archive/ed87f2c2fc87d289a848d0de8af4aab8317ea3b5.zip"
@@ -314,10 +286,7 @@ fn gogs_other_pushes() {
         (t.owner.as_str(), t.repo.as_str()),
         ("tx-manager-test-data", "en-obs-rc-0.2")
     );
-    assert_eq!(
-        t.commit.commit_id,
-        "93829a566c4816593923ada57b4cda5da4bc7af1"
-    );
+    assert_eq!(t.commit.commit_id, "93829a566c4816593923ada57b4cda5da4bc7af1");
     assert_eq!(t.commit.committed_by.as_deref(), Some("Richard Mahn"));
     let t = build(ForgeKind::Gogs, "push", "gogs/push.docs-example.json").unwrap();
     assert_eq!(
@@ -336,14 +305,8 @@ fn github_push_new_branch() {
     let Some(t) = build(ForgeKind::Github, "push", "github/push.new-branch.json") else {
         return;
     };
-    assert_eq!(
-        (t.owner.as_str(), t.repo.as_str()),
-        ("Codertocat", "Hello-World")
-    );
-    assert_eq!(
-        t.commit.commit_id,
-        "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
-    );
+    assert_eq!((t.owner.as_str(), t.repo.as_str()), ("Codertocat", "Hello-World"));
+    assert_eq!(t.commit.commit_id, "6113728f27ae82c7b1a177c8d03f9e96e0adf246");
     assert_eq!(t.commit.commit_message.as_deref(), Some("Initial commit"));
     assert_eq!(t.commit.committed_by.as_deref(), Some("Codertocat"));
     assert_eq!(
@@ -364,23 +327,13 @@ fn github_push_new_branch() {
 
 #[test]
 fn github_tag_pushes() {
-    let Some(t) = build(
-        ForgeKind::Github,
-        "push",
-        "github/push.tag-created.ghes-35.json",
-    ) else {
+    let Some(t) = build(ForgeKind::Github, "push", "github/push.tag-created.ghes-35.json") else {
         return;
     };
     assert!(t.is_tag());
     assert_eq!(t.git_ref, "refs/tags/simple-tag");
-    assert_eq!(
-        t.commit.commit_id,
-        "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
-    );
-    assert_eq!(
-        t.api_base.as_deref(),
-        Some("https://octocoders.github.io/api/v3")
-    );
+    assert_eq!(t.commit.commit_id, "6113728f27ae82c7b1a177c8d03f9e96e0adf246");
+    assert_eq!(t.api_base.as_deref(), Some("https://octocoders.github.io/api/v3"));
     for rel in [
         "github/push.tag-deleted.json",
         "github/push.tag-deleted.with-organization.json",
@@ -399,10 +352,7 @@ fn github_release_create_ping_and_others() {
         let Some(r) = ignored(ForgeKind::Github, "release", rel) else {
             return;
         };
-        assert!(
-            r.starts_with("ignored: release 0.0.1 names no commit"),
-            "{r}"
-        );
+        assert!(r.starts_with("ignored: release 0.0.1 names no commit"), "{r}");
     }
     let r = ignored(ForgeKind::Github, "create", "github/create.tag.json").unwrap();
     assert!(r.contains("names no commit"), "{r}");
@@ -436,10 +386,7 @@ fn gitlab_push_tag_push_and_release() {
         return;
     };
     assert_eq!((t.owner.as_str(), t.repo.as_str()), ("mike", "diaspora"));
-    assert_eq!(
-        t.commit.commit_id,
-        "da1560886d4f094c3e6c9ef40349f7d38b5d27d7"
-    );
+    assert_eq!(t.commit.commit_id, "da1560886d4f094c3e6c9ef40349f7d38b5d27d7");
     assert_eq!(t.commit.commit_message.as_deref(), Some("fixed readme"));
     assert_eq!(t.commit.committed_by.as_deref(), Some("GitLab dev user"));
     assert_eq!(
@@ -458,24 +405,13 @@ fn gitlab_push_tag_push_and_release() {
 
     let t = build(ForgeKind::Gitlab, "Tag Push Hook", "gitlab/tag_push.json").unwrap();
     assert_eq!(t.git_ref, "refs/tags/v1.0.0");
-    assert_eq!(
-        t.commit.commit_id,
-        "82b3d5ae55f7080f1e6022629cdb57bfae7cccc7"
-    );
+    assert_eq!(t.commit.commit_id, "82b3d5ae55f7080f1e6022629cdb57bfae7cccc7");
     assert_eq!((t.owner.as_str(), t.repo.as_str()), ("jsmith", "example"));
     assert_eq!(t.commit.committed_by.as_deref(), Some("John Smith"));
 
-    let t = build(
-        ForgeKind::Gitlab,
-        "Release Hook",
-        "gitlab/release.create.jsonc",
-    )
-    .unwrap();
+    let t = build(ForgeKind::Gitlab, "Release Hook", "gitlab/release.create.jsonc").unwrap();
     assert_eq!(t.git_ref, "refs/tags/v1.1");
-    assert_eq!(
-        t.commit.commit_id,
-        "ee0a3fb31ac16e11b9dbb596ad16d4af654d08f8"
-    );
+    assert_eq!(t.commit.commit_id, "ee0a3fb31ac16e11b9dbb596ad16d4af654d08f8");
     assert_eq!(
         (t.owner.as_str(), t.repo.as_str()),
         ("gitlab-org", "release-webhook-example")
@@ -499,10 +435,7 @@ fn wrong_secret_fails_for_every_payload() {
     for (forge, rel) in cases {
         let body = corpus_file(&dir, rel);
         let headers = forge_headers(forge, "push", &body, "not-the-secret");
-        assert!(
-            verify(forge, &headers, &body, WEBHOOK_SECRET).is_err(),
-            "{rel}"
-        );
+        assert!(verify(forge, &headers, &body, WEBHOOK_SECRET).is_err(), "{rel}");
         assert!(
             verify(forge, &HeaderMap::new(), &body, WEBHOOK_SECRET).is_err(),
             "{rel}"

@@ -68,10 +68,7 @@ async fn gitlab_push_sample_requests_a_job() {
             .unwrap(),
     );
     assert_eq!(status, 202, "{json}");
-    assert_eq!(
-        json["site_url"],
-        "http://site.test/u/demo/en_obs/9b1c2d3e4f/"
-    );
+    assert_eq!(json["site_url"], "http://site.test/u/demo/en_obs/9b1c2d3e4f/");
     let requests = h.manager.requests.lock().unwrap().clone();
     let (request, _) = &requests[0];
     assert_eq!(

@@ -60,24 +60,14 @@ async fn gitea_github_and_gitlab_dialects() {
     assert_eq!(calls[0].body["state"], "failure");
     assert_eq!(calls[0].body["context"], "tx");
     assert_eq!(
-        calls[0].body["description"]
-            .as_str()
-            .unwrap()
-            .chars()
-            .count(),
+        calls[0].body["description"].as_str().unwrap().chars().count(),
         140
     );
-    assert_eq!(
-        calls[0].body["target_url"],
-        "http://site.test/u/o/r/da1560886d/"
-    );
+    assert_eq!(calls[0].body["target_url"], "http://site.test/u/o/r/da1560886d/");
 
     assert_eq!(calls[1].path, format!("/api/v3/repos/o/r/statuses/{SHA}"));
     assert_eq!(calls[1].authorization.as_deref(), Some("Bearer T0K"));
-    assert_eq!(
-        calls[1].accept.as_deref(),
-        Some("application/vnd.github+json")
-    );
+    assert_eq!(calls[1].accept.as_deref(), Some("application/vnd.github+json"));
     assert_eq!(calls[1].body["state"], "success");
 
     assert_eq!(
@@ -94,12 +84,7 @@ async fn gitea_github_and_gitlab_dialects() {
 async fn gogs_and_missing_token_make_no_request() {
     let (url, forge) = start_forge().await;
     let gogs = client(Some("T"))
-        .set_status(&status(
-            ForgeKind::Gogs,
-            url.clone(),
-            "o/r",
-            StatusState::Pending,
-        ))
+        .set_status(&status(ForgeKind::Gogs, url.clone(), "o/r", StatusState::Pending))
         .await;
     assert!(
         matches!(gogs, Err(ForgeError::Unsupported(ForgeKind::Gogs))),

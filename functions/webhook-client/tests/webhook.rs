@@ -3,9 +3,7 @@
 
 mod common;
 
-use common::{
-    Harness, Reply, WEBHOOK_SECRET, answer, corpus, corpus_file, gitea_headers, pairs, webhook,
-};
+use common::{Harness, Reply, WEBHOOK_SECRET, answer, corpus, corpus_file, gitea_headers, pairs, webhook};
 use tx_shared::ports::ObjectStore;
 use tx_shared::signature::sign_hex;
 use tx_webhook_client::handle_http;
@@ -17,8 +15,7 @@ const SHA_B: &str = "0123456789abcdef0123456789abcdef01234567";
 /// API is reachable, optionally for another commit.
 fn gitea_push(h: &Harness, sha: &str) -> Option<Vec<u8>> {
     let dir = corpus()?;
-    let text =
-        String::from_utf8(corpus_file(&dir, "gitea/push.go-playground-capture.json")).ok()?;
+    let text = String::from_utf8(corpus_file(&dir, "gitea/push.go-playground-capture.json")).ok()?;
     Some(
         text.replace("http://localhost:3000", &h.forge_url)
             .replace(SHA_A, sha)
@@ -49,10 +46,7 @@ async fn created_job_writes_requested_build_log_and_pending_status() {
         json["build_log_url"],
         "http://cdn.test/u/example/example/67b56589a4/build_log.json"
     );
-    assert_eq!(
-        json["site_url"],
-        "http://site.test/u/example/example/67b56589a4/"
-    );
+    assert_eq!(json["site_url"], "http://site.test/u/example/example/67b56589a4/");
 
     // The manager got a signed request for the right commit and source.
     let requests = h.manager.requests.lock().unwrap().clone();
@@ -97,10 +91,7 @@ async fn created_job_writes_requested_build_log_and_pending_status() {
         calls[0].path,
         format!("/api/v1/repos/example/example/statuses/{SHA_A}")
     );
-    assert_eq!(
-        calls[0].authorization.as_deref(),
-        Some("token test-forge-token")
-    );
+    assert_eq!(calls[0].authorization.as_deref(), Some("token test-forge-token"));
     assert_eq!(calls[0].body["state"], "pending");
     assert_eq!(calls[0].body["context"], "tx");
     assert_eq!(
@@ -153,20 +144,13 @@ async fn coalesced_job_cancels_the_older_build_log() {
     };
     let second = gitea_push(&h, SHA_B).expect("corpus");
     assert_eq!(send(&h, "push", "d-1", first).await.0, 202);
-    h.manager
-        .replies
-        .lock()
-        .unwrap()
-        .push_back(Reply::Coalesce {
-            older_commit: SHA_A.into(),
-        });
+    h.manager.replies.lock().unwrap().push_back(Reply::Coalesce {
+        older_commit: SHA_A.into(),
+    });
     let (status, json) = send(&h, "push", "d-2", second).await;
     assert_eq!(status, 202, "{json}");
     assert_eq!(json["disposition"], "coalesced");
-    assert_eq!(
-        json["superseded"]["identifier"],
-        "example/example/67b56589a4"
-    );
+    assert_eq!(json["superseded"]["identifier"], "example/example/67b56589a4");
 
     let old = h
         .build_log("u/example/example/67b56589a4/")
@@ -185,12 +169,7 @@ async fn coalesced_job_cancels_the_older_build_log() {
     let calls = h.forge.calls.lock().unwrap().clone();
     let states: Vec<(String, String)> = calls
         .iter()
-        .map(|c| {
-            (
-                c.path.clone(),
-                c.body["state"].as_str().unwrap_or("").to_string(),
-            )
-        })
+        .map(|c| (c.path.clone(), c.body["state"].as_str().unwrap_or("").to_string()))
         .collect();
     assert!(
         states.contains(&(
@@ -206,11 +185,7 @@ async fn coalesced_job_cancels_the_older_build_log() {
         )),
         "{states:?}"
     );
-    assert_eq!(
-        h.notified_keys().len(),
-        3,
-        "first log, cancellation, second log"
-    );
+    assert_eq!(h.notified_keys().len(), 3, "first log, cancellation, second log");
 }
 
 #[tokio::test]
@@ -225,22 +200,12 @@ async fn a_cancelled_or_final_old_log_is_not_rewritten() {
     let mut log = h.build_log("u/example/example/67b56589a4/").await.unwrap();
     log["status"] = "success".into();
     let bytes = bytes::Bytes::from(serde_json::to_vec(&log).unwrap());
-    h.backend
-        .cdn
-        .put(key, bytes, "application/json")
-        .await
-        .unwrap();
-    h.manager
-        .replies
-        .lock()
-        .unwrap()
-        .push_back(Reply::Coalesce {
-            older_commit: SHA_A.into(),
-        });
+    h.backend.cdn.put(key, bytes, "application/json").await.unwrap();
+    h.manager.replies.lock().unwrap().push_back(Reply::Coalesce {
+        older_commit: SHA_A.into(),
+    });
     assert_eq!(
-        send(&h, "push", "d-2", gitea_push(&h, SHA_B).unwrap())
-            .await
-            .0,
+        send(&h, "push", "d-2", gitea_push(&h, SHA_B).unwrap()).await.0,
         202
     );
     assert_eq!(
@@ -301,10 +266,7 @@ async fn malformed_oversized_and_unknown_requests() {
     assert_eq!(status, 400);
     assert_eq!(json["error"], "malformed_payload");
     assert!(
-        json["message"]
-            .as_str()
-            .unwrap()
-            .contains("not valid push JSON"),
+        json["message"].as_str().unwrap().contains("not valid push JSON"),
         "{json}"
     );
 
@@ -312,22 +274,15 @@ async fn malformed_oversized_and_unknown_requests() {
         &h,
         "push",
         "d",
-        br#"{"ref":"refs/heads/master","after":"67b56589a45103f891bdee7c0546e5d40bc02001"}"#
-            .to_vec(),
+        br#"{"ref":"refs/heads/master","after":"67b56589a45103f891bdee7c0546e5d40bc02001"}"#.to_vec(),
     )
     .await;
     assert_eq!(status, 400);
-    assert!(
-        json["message"].as_str().unwrap().contains("repository"),
-        "{json}"
-    );
+    assert!(json["message"].as_str().unwrap().contains("repository"), "{json}");
 
     let big = vec![b' '; 5 * 1024 * 1024 + 1];
     let (status, json) = send(&h, "push", "d", big).await;
-    assert_eq!(
-        (status, json["error"].as_str()),
-        (413, Some("payload_too_large"))
-    );
+    assert_eq!((status, json["error"].as_str()), (413, Some("payload_too_large")));
 
     let body = b"{}".to_vec();
     let sig = sign_hex(WEBHOOK_SECRET.as_bytes(), &body);
@@ -336,10 +291,7 @@ async fn malformed_oversized_and_unknown_requests() {
             .await
             .unwrap(),
     );
-    assert_eq!(
-        (status, json["error"].as_str()),
-        (400, Some("unknown_forge"))
-    );
+    assert_eq!((status, json["error"].as_str()), (400, Some("unknown_forge")));
     assert!(h.cdn_keys().await.is_empty());
 }
 
@@ -360,10 +312,7 @@ async fn ping_and_ignored_events_answer_200() {
 
     let body = corpus_file(&dir, "github/push.tag-deleted.json");
     let sig = format!("sha256={}", sign_hex(WEBHOOK_SECRET.as_bytes(), &body));
-    let headers = [
-        ("X-GitHub-Event", "push"),
-        ("X-Hub-Signature-256", sig.as_str()),
-    ];
+    let headers = [("X-GitHub-Event", "push"), ("X-Hub-Signature-256", sig.as_str())];
     let (status, json) = answer(handle_http(webhook(&headers, body), &h.deps).await.unwrap());
     assert_eq!(status, 200);
     assert_eq!(json["status"], "ignored");
@@ -386,10 +335,7 @@ async fn host_and_branch_filters() {
         return;
     };
     let (status, json) = send(&h, "push", "d", body).await;
-    assert_eq!(
-        (status, json["error"].as_str()),
-        (403, Some("forbidden_host"))
-    );
+    assert_eq!((status, json["error"].as_str()), (403, Some("forbidden_host")));
     assert!(h.cdn_keys().await.is_empty());
 
     let h = Harness::new(
@@ -476,10 +422,7 @@ async fn form_encoded_deliveries_are_verified_the_way_each_forge_signs_them() {
     assert_eq!(status, 202, "{json_answer}");
 
     // GitHub signs the body as sent.
-    let github_sig = format!(
-        "sha256={}",
-        sign_hex(WEBHOOK_SECRET.as_bytes(), form.as_bytes())
-    );
+    let github_sig = format!("sha256={}", sign_hex(WEBHOOK_SECRET.as_bytes(), form.as_bytes()));
     h.manager.replies.lock().unwrap().push_back(Reply::Existing);
     let headers = [
         ("X-GitHub-Event", "push"),
@@ -489,14 +432,8 @@ async fn form_encoded_deliveries_are_verified_the_way_each_forge_signs_them() {
     assert_eq!(status, 200, "{json_answer}");
     // …and a Gitea signature over the form body is refused.
     let wrong = sign_hex(WEBHOOK_SECRET.as_bytes(), form.as_bytes());
-    let headers = [
-        ("X-Gitea-Event", "push"),
-        ("X-Gitea-Signature", wrong.as_str()),
-    ];
-    assert_eq!(
-        answer(handle_http(req(&headers), &h.deps).await.unwrap()).0,
-        401
-    );
+    let headers = [("X-Gitea-Event", "push"), ("X-Gitea-Signature", wrong.as_str())];
+    assert_eq!(answer(handle_http(req(&headers), &h.deps).await.unwrap()).0, 401);
 }
 
 #[tokio::test]

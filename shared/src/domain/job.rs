@@ -151,13 +151,25 @@ pub struct Job {
     #[serde(with = "crate::time::millis")]
     pub created_at: DateTime<Utc>,
     /// When the latest attempt started.
-    #[serde(default, with = "crate::time::millis_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::time::millis_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub started_at: Option<DateTime<Utc>>,
     /// When the job finished or was cancelled.
-    #[serde(default, with = "crate::time::millis_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::time::millis_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ended_at: Option<DateTime<Utc>>,
     /// A started job past this is returned to `requested` by the sweep.
-    #[serde(default, with = "crate::time::millis_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::time::millis_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub deadline: Option<DateTime<Utc>>,
     /// TTL attribute (epoch seconds): old rows expire by themselves.
     pub expires_at: i64,

@@ -59,15 +59,21 @@ impl Db {
     /// Opens (creating if needed) the database file and its schema.
     pub fn open(path: &Path) -> Result<Db, TableError> {
         let conn = Connection::open(path).map_err(backend)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
-        Ok(Db { conn: Arc::new(Mutex::new(conn)), bell: Arc::new(Notify::new()) })
+        Ok(Db {
+            conn: Arc::new(Mutex::new(conn)),
+            bell: Arc::new(Notify::new()),
+        })
     }
 
     /// Locks the connection. SQLite calls here are short (single rows, small
     /// batches), so a plain mutex held across one call is enough.
     pub fn lock(&self) -> Result<MutexGuard<'_, Connection>, TableError> {
-        self.conn.lock().map_err(|_| TableError::Backend("database mutex poisoned".into()))
+        self.conn
+            .lock()
+            .map_err(|_| TableError::Backend("database mutex poisoned".into()))
     }
 
     /// Wakes whoever waits for new events.

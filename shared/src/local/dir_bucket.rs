@@ -38,13 +38,21 @@ impl DirBucket {
     pub fn open(name: impl Into<String>, root: impl Into<PathBuf>) -> Result<DirBucket, StoreError> {
         let root = root.into();
         std::fs::create_dir_all(&root)?;
-        Ok(DirBucket { name: name.into(), root, notification: None })
+        Ok(DirBucket {
+            name: name.into(),
+            root,
+            notification: None,
+        })
     }
 
     /// Sends `ObjectCreated` records for keys where `fires(key)` to `source`
     /// in `log` (the local twin of an S3 bucket notification).
     pub fn with_notification(mut self, log: EventLog, source: &str, fires: fn(&str) -> bool) -> DirBucket {
-        self.notification = Some(Notification { log, source: source.to_string(), fires });
+        self.notification = Some(Notification {
+            log,
+            source: source.to_string(),
+            fires,
+        });
         self
     }
 
@@ -72,7 +80,9 @@ impl DirBucket {
         {
             let now = Utc::now();
             n.log
-                .append(&n.source, |seq| s3_put_record(&self.name, key, size, etag, seq, now))
+                .append(&n.source, |seq| {
+                    s3_put_record(&self.name, key, size, etag, seq, now)
+                })
                 .map_err(|e| StoreError::Backend(e.to_string()))?;
         }
         Ok(())
@@ -165,7 +175,10 @@ impl ObjectStore for DirBucket {
 }
 
 fn is_missing(e: &std::io::Error) -> bool {
-    matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory)
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+    )
 }
 
 /// Every key under `prefix`, sorted. Starts from the deepest directory the
@@ -193,7 +206,9 @@ fn walk(root: &Path, prefix: &str) -> Result<Vec<String>, StoreError> {
                 if entry.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
                     continue;
                 }
-                let Ok(rel) = path.strip_prefix(root) else { continue };
+                let Ok(rel) = path.strip_prefix(root) else {
+                    continue;
+                };
                 let key = rel.to_string_lossy().replace('\\', "/");
                 if key.starts_with(prefix) {
                     out.push(key);

@@ -70,7 +70,12 @@ impl EventLog {
     }
 
     /// Up to `limit` records of `source` after `consumer`'s checkpoint.
-    pub fn pending(&self, source: &str, consumer: &str, limit: usize) -> Result<Vec<LoggedEvent>, TableError> {
+    pub fn pending(
+        &self,
+        source: &str,
+        consumer: &str,
+        limit: usize,
+    ) -> Result<Vec<LoggedEvent>, TableError> {
         let conn = self.db.lock()?;
         let after = checkpoint_of(&conn, consumer)?;
         let mut stmt = conn
@@ -124,8 +129,12 @@ impl EventLog {
     /// Number of parked records of `consumer`.
     pub fn dead_letter_count(&self, consumer: &str) -> Result<i64, TableError> {
         let conn = self.db.lock()?;
-        conn.query_row("SELECT count(*) FROM dead_letters WHERE consumer = ?1", params![consumer], |r| r.get(0))
-            .map_err(backend)
+        conn.query_row(
+            "SELECT count(*) FROM dead_letters WHERE consumer = ?1",
+            params![consumer],
+            |r| r.get(0),
+        )
+        .map_err(backend)
     }
 
     /// Waits until something is appended.
@@ -135,8 +144,12 @@ impl EventLog {
 }
 
 fn checkpoint_of(conn: &rusqlite::Connection, consumer: &str) -> Result<i64, TableError> {
-    conn.query_row("SELECT seq FROM checkpoints WHERE consumer = ?1", params![consumer], |r| r.get(0))
-        .optional()
-        .map_err(backend)
-        .map(|s| s.unwrap_or(0))
+    conn.query_row(
+        "SELECT seq FROM checkpoints WHERE consumer = ?1",
+        params![consumer],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(backend)
+    .map(|s| s.unwrap_or(0))
 }

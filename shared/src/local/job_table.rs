@@ -23,7 +23,10 @@ pub struct SqliteJobTable {
 impl SqliteJobTable {
     /// The table `table` (its name appears in stream ARNs) in `db`.
     pub fn new(db: Db, table: impl Into<String>) -> SqliteJobTable {
-        SqliteJobTable { db, table: table.into() }
+        SqliteJobTable {
+            db,
+            table: table.into(),
+        }
     }
 
     fn write(&self, job: &Job, expected_version: Option<u64>) -> Result<Job, TableError> {
@@ -35,9 +38,11 @@ impl SqliteJobTable {
             let mut conn = self.db.lock()?;
             let tx = conn.transaction().map_err(backend)?;
             let old: Option<(u64, String)> = tx
-                .query_row("SELECT version, item FROM jobs WHERE job_id = ?1", params![job.job_id], |r| {
-                    Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
-                })
+                .query_row(
+                    "SELECT version, item FROM jobs WHERE job_id = ?1",
+                    params![job.job_id],
+                    |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+                )
                 .optional()
                 .map_err(backend)?;
             let old_image = match (expected_version, &old) {
@@ -68,7 +73,15 @@ impl SqliteJobTable {
             let keys = key_image("job_id", &stored.job_id);
             let now = SystemClock.now();
             EventLog::append_in(&tx, JOB_STREAM, |seq| {
-                dynamodb_record(&self.table, event_name, keys, Some(new_image), old_image, seq, now)
+                dynamodb_record(
+                    &self.table,
+                    event_name,
+                    keys,
+                    Some(new_image),
+                    old_image,
+                    seq,
+                    now,
+                )
             })?;
             tx.commit().map_err(backend)?;
         }
@@ -99,7 +112,10 @@ impl JobTable for SqliteJobTable {
     }
 
     async fn get(&self, job_id: &str) -> Result<Option<Job>, TableError> {
-        Ok(self.query("SELECT item FROM jobs WHERE job_id = ?1", &[&job_id])?.into_iter().next())
+        Ok(self
+            .query("SELECT item FROM jobs WHERE job_id = ?1", &[&job_id])?
+            .into_iter()
+            .next())
     }
 
     async fn by_repo(&self, repo: &str, limit: usize) -> Result<Vec<Job>, TableError> {
@@ -111,7 +127,10 @@ impl JobTable for SqliteJobTable {
     }
 
     async fn by_status(&self, status: JobStatus) -> Result<Vec<Job>, TableError> {
-        self.query("SELECT item FROM jobs WHERE status = ?1 ORDER BY created_at", &[&status.as_str()])
+        self.query(
+            "SELECT item FROM jobs WHERE status = ?1 ORDER BY created_at",
+            &[&status.as_str()],
+        )
     }
 }
 

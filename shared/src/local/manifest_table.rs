@@ -46,7 +46,10 @@ impl ManifestTable for SqliteManifestTable {
     }
 
     async fn get(&self, repo: &str) -> Result<Option<ManifestRow>, TableError> {
-        Ok(self.rows("SELECT item FROM manifests WHERE repo = ?1", &[&repo])?.into_iter().next())
+        Ok(self
+            .rows("SELECT item FROM manifests WHERE repo = ?1", &[&repo])?
+            .into_iter()
+            .next())
     }
 
     async fn list(&self) -> Result<Vec<ManifestRow>, TableError> {

@@ -74,7 +74,10 @@ impl LocalBackend {
                 buckets.join(&config.preconvert_bucket),
             )?),
             cdn: Arc::new(cdn),
-            website: Arc::new(DirBucket::open(&config.website_bucket, buckets.join(&config.website_bucket))?),
+            website: Arc::new(DirBucket::open(
+                &config.website_bucket,
+                buckets.join(&config.website_bucket),
+            )?),
             events,
         })
     }

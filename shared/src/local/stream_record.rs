@@ -65,7 +65,9 @@ pub fn encode_s3_key(key: &str) -> String {
 /// Decodes a key from an S3 notification (`+` is a space, then `%XX`).
 pub fn decode_s3_key(encoded: &str) -> String {
     let spaced = encoded.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// An S3 `ObjectCreated:Put` notification record.
@@ -112,16 +114,29 @@ mod tests {
     #[test]
     fn records_deserialize_into_lambda_event_types() {
         let now = Utc::now();
-        let rec = dynamodb_record("tx-job", "INSERT", json!({"job_id": {"S": "a"}}),
-            Some(json!({"job_id": {"S": "a"}, "status": {"S": "requested"}})), None, 7, now);
+        let rec = dynamodb_record(
+            "tx-job",
+            "INSERT",
+            json!({"job_id": {"S": "a"}}),
+            Some(json!({"job_id": {"S": "a"}, "status": {"S": "requested"}})),
+            None,
+            7,
+            now,
+        );
         let ev: aws_lambda_events::event::dynamodb::Event =
             serde_json::from_value(json!({ "Records": [rec] })).unwrap();
         assert_eq!(ev.records[0].event_name, "INSERT");
-        assert_eq!(ev.records[0].change.sequence_number.as_deref(), Some("000000000000000000007"));
+        assert_eq!(
+            ev.records[0].change.sequence_number.as_deref(),
+            Some("000000000000000000007")
+        );
 
         let rec = s3_put_record("cdn", "u/o/r/c/build_log.json", 10, "e", 8, now);
         let ev: aws_lambda_events::event::s3::S3Event =
             serde_json::from_value(json!({ "Records": [rec] })).unwrap();
-        assert_eq!(ev.records[0].s3.object.key.as_deref(), Some("u/o/r/c/build_log.json"));
+        assert_eq!(
+            ev.records[0].s3.object.key.as_deref(),
+            Some("u/o/r/c/build_log.json")
+        );
     }
 }

@@ -28,7 +28,9 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock standing at `start`.
     pub fn new(start: DateTime<Utc>) -> ManualClock {
-        ManualClock { now: std::sync::Mutex::new(start) }
+        ManualClock {
+            now: std::sync::Mutex::new(start),
+        }
     }
 
     /// Moves the clock forward.

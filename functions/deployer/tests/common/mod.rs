@@ -153,9 +153,7 @@ pub fn job(owner: &str, repo: &str, commit: &str, minutes: i64) -> Job {
         commit: CommitInfo {
             commit_id: commit.into(),
             committed_by: Some("Translator".into()),
-            commit_url: Some(format!(
-                "https://git.example/{owner}/{repo}/commit/{commit}"
-            )),
+            commit_url: Some(format!("https://git.example/{owner}/{repo}/commit/{commit}")),
             compare_url: None,
             commit_message: Some("Translate more chapters".into()),
         },
@@ -197,17 +195,10 @@ pub fn finished(mut job: Job, result: JobResult) -> Job {
     job.status = JobStatus::Finished;
     job.result = Some(result);
     job.ended_at = Some(job.created_at + Duration::seconds(40));
-    job.log = vec![
-        "Converted 01-GEN.usfm".into(),
-        "Converted 02-EXO.usfm".into(),
-    ];
+    job.log = vec!["Converted 01-GEN.usfm".into(), "Converted 02-EXO.usfm".into()];
     match result {
-        JobResult::Warnings => {
-            job.warnings = vec!["02-EXO.usfm:7: unknown marker \\zz, kept as text".into()]
-        }
-        JobResult::Errors => {
-            job.errors = vec!["03-LEV.usfm:1: no \\id marker, file skipped".into()]
-        }
+        JobResult::Warnings => job.warnings = vec!["02-EXO.usfm:7: unknown marker \\zz, kept as text".into()],
+        JobResult::Errors => job.errors = vec!["03-LEV.usfm:1: no \\id marker, file skipped".into()],
         JobResult::Failed => {
             job.errors = vec!["manifest.yaml:3: unknown resource type 'xyz'".into()];
             job.message = Some("Nothing could be converted".into());
@@ -223,13 +214,7 @@ pub struct Converted {
     pub files: Vec<(String, Vec<u8>)>,
 }
 
-pub fn manifest(
-    rt: ResourceType,
-    lang: &str,
-    lang_name: &str,
-    dir: &str,
-    title: &str,
-) -> NormalizedManifest {
+pub fn manifest(rt: ResourceType, lang: &str, lang_name: &str, dir: &str, title: &str) -> NormalizedManifest {
     NormalizedManifest {
         source_format: "rc0.2".into(),
         language: Language {
@@ -266,9 +251,7 @@ pub fn bible(lang: &str, lang_name: &str, dir: &str) -> Converted {
     let chapter = |book: &str, n: u32, words: &str| {
         let mut verses = String::new();
         for v in 1..=30 {
-            verses.push_str(&format!(
-                "<sup class=\"v\">{v}</sup> {words} {book} {n}:{v}. "
-            ));
+            verses.push_str(&format!("<sup class=\"v\">{v}</sup> {words} {book} {n}:{v}. "));
         }
         format!("<h2 id=\"ch-{n}\">Chapter {n}</h2>\n<p>{verses}</p>\n")
     };
@@ -289,10 +272,7 @@ pub fn bible(lang: &str, lang_name: &str, dir: &str) -> Converted {
     Converted {
         files: vec![
             ("index.json".into(), serde_json::to_vec(&nav).unwrap()),
-            (
-                "manifest.json".into(),
-                serde_json::to_vec(&manifest).unwrap(),
-            ),
+            ("manifest.json".into(), serde_json::to_vec(&manifest).unwrap()),
             (
                 "manifest.yaml".into(),
                 b"dublin_core:\n  title: Unlocked Literal Bible\n".to_vec(),

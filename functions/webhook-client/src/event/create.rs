@@ -22,12 +22,7 @@ pub fn parse(delivery: &Delivery, create: Create) -> Result<ForgeEvent, ParseErr
             "ignored: create {ref_type} {name} (its push event builds it)"
         )));
     }
-    let Some(sha) = create
-        .sha
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    else {
+    let Some(sha) = create.sha.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(ForgeEvent::Ignored(format!(
             "ignored: create tag {name} names no commit (its push event builds it)"
         )));

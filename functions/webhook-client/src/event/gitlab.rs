@@ -77,9 +77,7 @@ pub fn push(delivery: &Delivery, push: GitlabPush) -> Result<ForgeEvent, ParseEr
         .map(str::trim)
         .filter(|s| !s.is_empty());
     if is_null_sha(after) && checkout.is_none_or(is_null_sha) {
-        return Ok(ForgeEvent::Ignored(format!(
-            "ignored: deleted ref {git_ref}"
-        )));
+        return Ok(ForgeEvent::Ignored(format!("ignored: deleted ref {git_ref}")));
     }
     let p = project(event, push.project.as_ref())?;
     let commit_id = match checkout {

@@ -177,9 +177,7 @@ pub(crate) fn segment(event: &str, field: &'static str, value: &str) -> Result<S
     let bad = value.is_empty()
         || value == "."
         || value == ".."
-        || value
-            .chars()
-            .any(|c| c == '/' || c == '\\' || c.is_control());
+        || value.chars().any(|c| c == '/' || c == '\\' || c.is_control());
     if bad {
         Err(ParseError::Invalid {
             event: event.to_string(),
@@ -192,11 +190,7 @@ pub(crate) fn segment(event: &str, field: &'static str, value: &str) -> Result<S
 }
 
 /// A commit id the pipeline can build: a full SHA.
-pub(crate) fn commit_sha(
-    event: &str,
-    field: &'static str,
-    value: &str,
-) -> Result<String, ParseError> {
+pub(crate) fn commit_sha(event: &str, field: &'static str, value: &str) -> Result<String, ParseError> {
     if forge_api::is_commit_sha(value) {
         Ok(value.to_ascii_lowercase())
     } else {
@@ -234,12 +228,7 @@ pub(crate) fn repo_identity(
             repo.owner.as_ref().and_then(|o| o.handle()),
         )?,
     };
-    let name = match repo
-        .name
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-    {
+    let name = match repo.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         Some(name) => name,
         None => required(event, "repository.name", from_full.map(|(_, n)| n))?,
     };

@@ -14,9 +14,7 @@ pub fn parse(delivery: &Delivery, push: Push) -> Result<ForgeEvent, ParseError> 
     let git_ref = required(event, "ref", push.git_ref.as_deref())?.to_string();
     let after = push.after.as_deref().map(str::trim).unwrap_or_default();
     if push.deleted || is_null_sha(after) {
-        return Ok(ForgeEvent::Ignored(format!(
-            "ignored: deleted ref {git_ref}"
-        )));
+        return Ok(ForgeEvent::Ignored(format!("ignored: deleted ref {git_ref}")));
     }
     let after = required(event, "after", Some(after))?;
     let repo = repo_identity(event, push.repository.as_ref())?;

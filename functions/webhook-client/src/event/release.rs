@@ -22,13 +22,10 @@ pub fn parse(delivery: &Delivery, event_body: ReleaseEvent) -> Result<ForgeEvent
     if !action.eq_ignore_ascii_case("published") {
         return Ok(ForgeEvent::Ignored(format!("ignored: release {action}")));
     }
-    let release = event_body
-        .release
-        .as_ref()
-        .ok_or_else(|| ParseError::Missing {
-            event: event.to_string(),
-            field: "release",
-        })?;
+    let release = event_body.release.as_ref().ok_or_else(|| ParseError::Missing {
+        event: event.to_string(),
+        field: "release",
+    })?;
     let tag = required(event, "release.tag_name", release.tag_name.as_deref())?;
     if release.draft {
         return Ok(ForgeEvent::Ignored(format!("ignored: draft release {tag}")));
@@ -46,8 +43,8 @@ pub fn parse(delivery: &Delivery, event_body: ReleaseEvent) -> Result<ForgeEvent
     };
     let repo = repo_identity(event, event_body.repository.as_ref())?;
     let forge = delivery.forge;
-    let source = zip_asset(&release.assets)
-        .unwrap_or_else(|| archive_url(forge, &repo.html_url, &repo.name, tag));
+    let source =
+        zip_asset(&release.assets).unwrap_or_else(|| archive_url(forge, &repo.html_url, &repo.name, tag));
     let title = message(release.name.as_deref()).unwrap_or_else(|| format!("release {tag}"));
     Ok(ForgeEvent::Build(Box::new(BuildTrigger {
         forge,

@@ -136,18 +136,9 @@ pub fn job_for(request: &JobRequest, job_id: &str) -> Job {
         coalesce_key: request.coalesce_key(),
         delivery_id: request.delivery_id.clone(),
         repo_url: request.repo_url.clone(),
-        resource_type: request
-            .resource_type
-            .clone()
-            .unwrap_or_else(|| "unknown".into()),
-        input_format: request
-            .input_format
-            .clone()
-            .unwrap_or_else(|| "unknown".into()),
-        output_format: request
-            .output_format
-            .clone()
-            .unwrap_or_else(|| "html".into()),
+        resource_type: request.resource_type.clone().unwrap_or_else(|| "unknown".into()),
+        input_format: request.input_format.clone().unwrap_or_else(|| "unknown".into()),
+        output_format: request.output_format.clone().unwrap_or_else(|| "html".into()),
         source: request.source.clone(),
         callback: request.callback.clone(),
         convert_module: None,
@@ -194,11 +185,7 @@ async fn manager_job(
             );
         }
     };
-    state
-        .requests
-        .lock()
-        .expect("lock")
-        .push((request.clone(), uri));
+    state.requests.lock().expect("lock").push((request.clone(), uri));
     let reply = state
         .replies
         .lock()
@@ -281,12 +268,7 @@ async fn forge_status(
     headers: HeaderMap,
     body: AxumBytes,
 ) -> (StatusCode, String) {
-    let h = |n: &str| {
-        headers
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
+    let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
     state.calls.lock().expect("lock").push(StatusCall {
         path: uri.path().to_string(),
         authorization: h("authorization"),
@@ -326,10 +308,7 @@ impl RecordingStore {
                 .into_iter()
                 .filter(|k| k != key)
                 .count();
-            self.pages_before_build_log
-                .lock()
-                .expect("lock")
-                .push(others);
+            self.pages_before_build_log.lock().expect("lock").push(others);
         }
         self.puts.lock().expect("lock").push(key.to_string());
         Ok(())
@@ -455,12 +434,7 @@ pub fn webhook(headers: &[(&str, &str)], body: Vec<u8>) -> Request {
 }
 
 /// Gitea headers for `body`, signed with `secret`.
-pub fn gitea_headers(
-    event: &str,
-    delivery: &str,
-    body: &[u8],
-    secret: &str,
-) -> Vec<(String, String)> {
+pub fn gitea_headers(event: &str, delivery: &str, body: &[u8], secret: &str) -> Vec<(String, String)> {
     let sig = sign_hex(secret.as_bytes(), body);
     vec![
         ("X-Gitea-Event".into(), event.into()),
