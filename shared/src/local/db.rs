@@ -93,3 +93,20 @@ impl Db {
 pub(crate) fn backend(e: rusqlite::Error) -> TableError {
     TableError::Backend(format!("sqlite: {e}"))
 }
+
+/// Runs a query whose first column is a row stored as JSON, and reads each
+/// row back into `T` (both local tables store their items this way).
+pub(crate) fn query_items<T: serde::de::DeserializeOwned>(
+    db: &Db,
+    sql: &str,
+    args: &[&dyn rusqlite::ToSql],
+) -> Result<Vec<T>, TableError> {
+    let conn = db.lock()?;
+    let mut stmt = conn.prepare(sql).map_err(backend)?;
+    let rows = stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(backend)?;
+    rows.map(|row| {
+        let text = row.map_err(backend)?;
+        serde_json::from_str(&text).map_err(|e| TableError::Malformed(e.to_string()))
+    })
+    .collect()
+}

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
 
-use super::db::{Db, backend};
+use super::db::{Db, backend, query_items};
 use super::event_log::{EventLog, JOB_STREAM};
 use super::stream_record::dynamodb_record;
 use crate::domain::job::{Job, JobStatus};
@@ -90,14 +90,7 @@ impl SqliteJobTable {
     }
 
     fn query(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Job>, TableError> {
-        let conn = self.db.lock()?;
-        let mut stmt = conn.prepare(sql).map_err(backend)?;
-        let rows = stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(backend)?;
-        rows.map(|row| {
-            let text = row.map_err(backend)?;
-            serde_json::from_str(&text).map_err(|e| TableError::Malformed(e.to_string()))
-        })
-        .collect()
+        query_items(&self.db, sql, args)
     }
 }
 

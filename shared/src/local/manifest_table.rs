@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
-use super::db::{Db, backend};
+use super::db::{Db, backend, query_items};
 use crate::domain::manifest::ManifestRow;
 use crate::ports::{ManifestTable, TableError};
 
@@ -20,14 +20,7 @@ impl SqliteManifestTable {
     }
 
     fn rows(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<ManifestRow>, TableError> {
-        let conn = self.db.lock()?;
-        let mut stmt = conn.prepare(sql).map_err(backend)?;
-        let rows = stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(backend)?;
-        rows.map(|row| {
-            let text = row.map_err(backend)?;
-            serde_json::from_str(&text).map_err(|e| TableError::Malformed(e.to_string()))
-        })
-        .collect()
+        query_items(&self.db, sql, args)
     }
 }
 
