@@ -35,7 +35,8 @@ async fn json_of(store: &dyn ObjectStore, key: &str) -> Value {
 /// The statuses a job went through, as its stream records tell.
 fn stream_statuses(runtime: &Runtime, job_id: &str) -> Vec<String> {
     runtime
-        .backend
+        .local()
+        .expect("local backend")
         .events
         .pending(JOB_STREAM, "test-audit", 10_000)
         .unwrap()
@@ -58,7 +59,7 @@ async fn a_push_becomes_a_published_site() {
         .expect("demo publishes");
     assert_eq!(demo.sites.len(), 2, "{:?}", demo.sites);
     let http = reqwest::Client::new();
-    let backend = &demo.runtime.backend;
+    let backend = demo.runtime.local().expect("local backend");
 
     for repo in example_repos().unwrap() {
         let c10 = commit10(&repo.commit_id).to_string();
@@ -218,15 +219,34 @@ async fn a_forged_webhook_gets_401_and_creates_nothing() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
         runtime
-            .backend
+            .local()
+            .expect("local backend")
             .jobs
             .by_repo(&format!("{DEMO_OWNER}/{}", repo.name), 10)
             .await
             .unwrap()
             .is_empty()
     );
-    assert!(runtime.backend.cdn.list("").await.unwrap().is_empty());
-    assert!(runtime.backend.website.list("").await.unwrap().is_empty());
+    assert!(
+        runtime
+            .local()
+            .expect("local backend")
+            .cdn
+            .list("")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        runtime
+            .local()
+            .expect("local backend")
+            .website
+            .list("")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(forge.downloads(), 0);
     runtime.stop().await;
     forge.stop().await;
@@ -263,7 +283,13 @@ async fn a_job_requested_before_a_restart_is_published_once_after_it() {
         .unwrap();
     assert_eq!(status, 202, "{body}");
     let repo_key = format!("{DEMO_OWNER}/{}", repo.name);
-    let jobs = runtime.backend.jobs.by_repo(&repo_key, 10).await.unwrap();
+    let jobs = runtime
+        .local()
+        .expect("local backend")
+        .jobs
+        .by_repo(&repo_key, 10)
+        .await
+        .unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].status, JobStatus::Requested);
     let job_id = jobs[0].job_id.clone();
@@ -277,7 +303,8 @@ async fn a_job_requested_before_a_restart_is_published_once_after_it() {
     let mut published = None;
     for _ in 0..600 {
         if let Some(bytes) = runtime
-            .backend
+            .local()
+            .expect("local backend")
             .website
             .get(&format!("{prefix}build_log.json"))
             .await
@@ -293,7 +320,13 @@ async fn a_job_requested_before_a_restart_is_published_once_after_it() {
     }
     let log = published.expect("published within 60 s of the restart");
     assert_eq!(log.status, DisplayStatus::Success);
-    let jobs = runtime.backend.jobs.by_repo(&repo_key, 10).await.unwrap();
+    let jobs = runtime
+        .local()
+        .expect("local backend")
+        .jobs
+        .by_repo(&repo_key, 10)
+        .await
+        .unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].job_id, job_id);
     assert_eq!(jobs[0].attempts, 1, "converted once");

@@ -78,10 +78,10 @@ pub async fn run(mut options: RuntimeOptions, timeout: Duration) -> anyhow::Resu
         let mut done = Vec::new();
         for (repo, commit) in &waiting {
             let prefix = site_prefix(DEMO_OWNER, repo, commit10(commit));
-            if let Some(log) = read_build_log(runtime.backend.website.as_ref(), &prefix).await?
+            if let Some(log) = read_build_log(runtime.functions.website.as_ref(), &prefix).await?
                 && log.status.is_final()
                 && runtime
-                    .backend
+                    .functions
                     .website
                     .get(&format!("{prefix}index.html"))
                     .await?

@@ -60,16 +60,16 @@ pub struct Runtime {
     pub addr: SocketAddr,
     /// The configuration the handlers got.
     pub config: Config,
-    /// The tables and buckets.
-    pub backend: LocalBackend,
-    /// The handlers' dependencies.
+    /// The handlers' dependencies (and through them, the tables and buckets).
     pub functions: Arc<Functions>,
+    local: Option<LocalBackend>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Runtime {
-    /// Binds the gateway and starts the router and the sweep.
+    /// Binds the gateway, wires the handlers to the local adapters, and
+    /// starts the event router and the sweep.
     pub async fn start(options: RuntimeOptions) -> anyhow::Result<Runtime> {
         let listener = tokio::net::TcpListener::bind(options.addr)
             .await
@@ -80,19 +80,7 @@ impl Runtime {
             .with_context(|| format!("opening data directory {}", options.data_dir.display()))?;
         let functions = Arc::new(Functions::local(&config, &backend)?);
         let (stop, stop_rx) = watch::channel(false);
-        let mut tasks = Vec::new();
-
-        let app = gateway::router(functions.clone());
-        let mut server_stop = stop_rx.clone();
-        tasks.push(tokio::spawn(async move {
-            let shutdown = async move {
-                let _ = server_stop.wait_for(|s| *s).await;
-            };
-            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-                tracing::error!("gateway stopped: {e}");
-            }
-        }));
-
+        let mut tasks = vec![serve(listener, functions.clone(), stop_rx.clone())];
         if options.deliver_events {
             for mapping in [Mapping::JobStream, Mapping::CdnNotifications] {
                 tasks.push(tokio::spawn(router::run(
@@ -102,30 +90,42 @@ impl Runtime {
                     stop_rx.clone(),
                 )));
             }
-            let sweep_functions = functions.clone();
-            let mut sweep_stop = stop_rx.clone();
-            let every = options.sweep_every;
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    if let Err(e) = tx_job_manager::handle_sweep(&sweep_functions.manager).await {
-                        tracing::error!("sweep: {e}");
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(every) => {}
-                        _ = sweep_stop.wait_for(|s| *s) => return,
-                    }
-                }
-            }));
+            tasks.push(sweep(functions.clone(), options.sweep_every, stop_rx));
         }
         tracing::info!(%addr, data = %options.data_dir.display(), "tx runtime listening");
-        Ok(Runtime {
+        Ok(Runtime::assemble(
             addr,
             config,
-            backend,
             functions,
+            Some(backend),
             stop,
             tasks,
-        })
+        ))
+    }
+
+    /// A runtime from parts wired elsewhere (another backend's adapters and
+    /// event pollers); `tasks` stop when `stop` turns true.
+    pub fn assemble(
+        addr: SocketAddr,
+        config: Config,
+        functions: Arc<Functions>,
+        local: Option<LocalBackend>,
+        stop: watch::Sender<bool>,
+        tasks: Vec<JoinHandle<()>>,
+    ) -> Runtime {
+        Runtime {
+            addr,
+            config,
+            functions,
+            local,
+            stop,
+            tasks,
+        }
+    }
+
+    /// The local tables, buckets and event log, when the runtime uses them.
+    pub fn local(&self) -> Option<&LocalBackend> {
+        self.local.as_ref()
     }
 
     /// Base URL of the gateway.
@@ -140,4 +140,37 @@ impl Runtime {
             let _ = tokio::time::timeout(Duration::from_secs(30), task).await;
         }
     }
+}
+
+/// Serves the gateway on `listener` until `stop` turns true.
+pub fn serve(
+    listener: tokio::net::TcpListener,
+    functions: Arc<Functions>,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    let app = gateway::router(functions);
+    tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            tracing::error!("gateway stopped: {e}");
+        }
+    })
+}
+
+/// Runs the job manager's sweep now and every `every` (the schedule rule of
+/// the SAM stack) until `stop` turns true.
+pub fn sweep(functions: Arc<Functions>, every: Duration, mut stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = tx_job_manager::handle_sweep(&functions.manager).await {
+                tracing::error!("sweep: {e}");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        }
+    })
 }
