@@ -1,1 +1,49 @@
-fn main() {}
+//! Lambda entry point of the converter: a synchronous Invoke from the job
+//! manager with a [`ConvertRequest`], answered with a `ConvertResult`. Thin on
+//! purpose: configuration and AWS clients once per cold start, then
+//! [`tx_converter::handle`], which never fails (a bad source is
+//! `success: false` with the reason).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use tx_converter::{ConverterDeps, Limits};
+use tx_shared::aws::{AwsClients, S3Store};
+use tx_shared::config::Config;
+use tx_shared::domain::convert::{ConvertRequest, ConvertResult};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_tracing();
+    let config = Config::from_env()?;
+    let aws = AwsClients::from_env().await?;
+    // Archives of a whole Bible from a slow forge: minutes, not seconds.
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(600))
+        .build()?;
+    let deps = ConverterDeps {
+        cdn: Arc::new(S3Store::new(aws.s3.clone(), &config.cdn_bucket)),
+        preconvert: Arc::new(S3Store::new(aws.s3.clone(), &config.preconvert_bucket)),
+        http,
+        limits: Limits::default(),
+    };
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<ConvertRequest>| async move {
+        Ok::<ConvertResult, Error>(tx_converter::handle(event.payload, deps).await)
+    }))
+    .await
+}
+
+/// Plain lines without colours or timestamps: CloudWatch adds its own.
+fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .init();
+}

@@ -1,1 +1,52 @@
-fn main() {}
+//! Lambda entry point of the deployer: S3 `ObjectCreated` notifications of
+//! `u/…/build_log.json` in the CDN bucket. Thin on purpose: configuration and
+//! AWS clients once per cold start, then [`tx_deployer::handle_s3`]. An `Err`
+//! (a store or table unreachable) fails the invocation so S3's asynchronous
+//! invoke retries it.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::s3::S3Event;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use tx_deployer::{DeployerDeps, SiteConfig, handle_s3};
+use tx_shared::aws::{AwsClients, DynamoJobTable, DynamoManifestTable, S3Store};
+use tx_shared::config::Config;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_tracing();
+    let config = Config::from_env()?;
+    let aws = AwsClients::from_env().await?;
+    let site = SiteConfig::new(&config.site_url, &config.cdn_url);
+    let site = match std::env::var("TX_TEMPLATES_DIR") {
+        Ok(dir) if !dir.is_empty() => site.with_templates_dir(dir),
+        _ => site,
+    };
+    let deps = DeployerDeps {
+        cdn: Arc::new(S3Store::new(aws.s3.clone(), &config.cdn_bucket)),
+        website: Arc::new(S3Store::new(aws.s3.clone(), &config.website_bucket)),
+        jobs: Arc::new(DynamoJobTable::new(aws.dynamodb.clone(), &config.job_table)),
+        manifests: Arc::new(DynamoManifestTable::new(
+            aws.dynamodb.clone(),
+            &config.manifest_table,
+        )),
+        site,
+    };
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<S3Event>| async move {
+        handle_s3(event.payload, deps).await.map_err(Error::from)
+    }))
+    .await
+}
+
+/// Plain lines without colours or timestamps: CloudWatch adds its own.
+fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .init();
+}

@@ -1,1 +1,51 @@
-fn main() {}
+//! Lambda entry point of the webhook client: API Gateway HTTP API requests
+//! (`POST /client/webhook`, `POST /client/callback`). Thin on purpose: read
+//! the configuration, build the AWS clients once per cold start, hand every
+//! request to [`tx_webhook_client::handle_http`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lambda_http::{Error, service_fn};
+use tx_shared::aws::{AwsClients, DynamoManifestTable, S3Store};
+use tx_shared::config::Config;
+use tx_shared::ports::SystemClock;
+use tx_webhook_client::{ClientDeps, HttpForgeClient, handle_http};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_tracing();
+    let config = Config::from_env()?;
+    let aws = AwsClients::from_env().await?;
+    // The webhook answers within API Gateway's 29 s: the job manager's API
+    // and the forge's status API get a few seconds each, never more.
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let deps = ClientDeps {
+        cdn: Arc::new(S3Store::new(aws.s3.clone(), &config.cdn_bucket)),
+        manifests: Arc::new(DynamoManifestTable::new(
+            aws.dynamodb.clone(),
+            &config.manifest_table,
+        )),
+        forge: Arc::new(HttpForgeClient::new(http.clone(), config.forge_token.clone())),
+        clock: Arc::new(SystemClock),
+        http,
+        config,
+    };
+    let deps = &deps;
+    lambda_http::run(service_fn(move |req| handle_http(req, deps))).await
+}
+
+/// Plain lines without colours or timestamps: CloudWatch adds its own.
+fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .init();
+}

@@ -77,7 +77,10 @@ impl DynamoJobTable {
         }
         match put.send().await {
             Ok(_) => Ok(stored),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
                 Err(TableError::Conflict(job.job_id.clone()))
             }
             Err(e) => Err(TableError::Backend(describe(&e))),
@@ -94,8 +97,13 @@ impl JobTable for DynamoJobTable {
     async fn update(&self, job: &Job, expected_version: u64) -> Result<Job, TableError> {
         // `#v = :expected` is false for a missing row too, so updating a job
         // that does not exist is a Conflict, as on SQLite.
-        self.put_if(job, expected_version + 1, "#v = :expected", Some(expected_version))
-            .await
+        self.put_if(
+            job,
+            expected_version + 1,
+            "#v = :expected",
+            Some(expected_version),
+        )
+        .await
     }
 
     async fn get(&self, job_id: &str) -> Result<Option<Job>, TableError> {
@@ -171,7 +179,11 @@ impl JobTable for DynamoJobTable {
             }
         }
         // Same order as the SQLite table: oldest first.
-        jobs.sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.job_id.cmp(&b.job_id)));
+        jobs.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.job_id.cmp(&b.job_id))
+        });
         Ok(jobs)
     }
 }

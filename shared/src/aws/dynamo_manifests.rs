@@ -40,8 +40,8 @@ impl DynamoManifestTable {
 #[async_trait]
 impl ManifestTable for DynamoManifestTable {
     async fn put(&self, row: &ManifestRow) -> Result<(), TableError> {
-        let item: HashMap<String, AttributeValue> =
-            serde_dynamo::to_item(row).map_err(|e| TableError::Malformed(format!("manifest {}: {e}", row.repo)))?;
+        let item: HashMap<String, AttributeValue> = serde_dynamo::to_item(row)
+            .map_err(|e| TableError::Malformed(format!("manifest {}: {e}", row.repo)))?;
         self.client
             .put_item()
             .table_name(&self.table)

@@ -59,8 +59,11 @@ impl FunctionInvoker for LambdaInvoker {
         if body.is_empty() {
             return Ok(Value::Null);
         }
-        serde_json::from_slice(&body)
-            .map_err(|e| InvokeError::Backend(format!("{function} answered with something that is not JSON: {e}")))
+        serde_json::from_slice(&body).map_err(|e| {
+            InvokeError::Backend(format!(
+                "{function} answered with something that is not JSON: {e}"
+            ))
+        })
     }
 }
 
@@ -93,7 +96,10 @@ fn function_error_message(kind: &str, body: &[u8]) -> String {
     match (field("errorType"), field("errorMessage")) {
         (Some(t), Some(m)) => format!("{t}: {m}"),
         (None, Some(m)) => m,
-        _ => format!("{kind}: {}", String::from_utf8_lossy(&body[..body.len().min(1024)])),
+        _ => format!(
+            "{kind}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(1024)])
+        ),
     }
 }
 
@@ -105,6 +111,9 @@ mod tests {
     fn function_errors_read_lambdas_error_payload() {
         let body = br#"{"errorType":"ConvertError","errorMessage":"bad zip"}"#;
         assert_eq!(function_error_message("Unhandled", body), "ConvertError: bad zip");
-        assert_eq!(function_error_message("Unhandled", b"Task timed out"), "Unhandled: Task timed out");
+        assert_eq!(
+            function_error_message("Unhandled", b"Task timed out"),
+            "Unhandled: Task timed out"
+        );
     }
 }

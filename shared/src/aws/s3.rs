@@ -74,10 +74,11 @@ impl ObjectStore for S3Store {
 
     async fn put_file(&self, key: &str, path: &Path, content_type: &str) -> Result<(), StoreError> {
         object_key(key)?;
-        let body = ByteStream::from_path(path).await.map_err(|e| match e.into_source().downcast::<std::io::Error>() {
-            Ok(io) => StoreError::Io(*io),
-            Err(other) => StoreError::Backend(other.to_string()),
-        })?;
+        // A missing or unreadable file is an I/O error of ours, not the backend's.
+        tokio::fs::metadata(path).await?;
+        let body = ByteStream::from_path(path)
+            .await
+            .map_err(|e| StoreError::Backend(format!("reading {}: {e}", path.display())))?;
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -92,7 +93,14 @@ impl ObjectStore for S3Store {
 
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
         object_key(key)?;
-        let out = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(out) => out,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
             Err(e) => return Err(StoreError::Backend(describe(&e))),
@@ -107,7 +115,14 @@ impl ObjectStore for S3Store {
 
     async fn get_to_file(&self, key: &str, path: &Path) -> Result<bool, StoreError> {
         object_key(key)?;
-        let out = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(out) => out,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(false),
             Err(e) => return Err(StoreError::Backend(describe(&e))),

@@ -43,12 +43,10 @@ mod tests {
     use super::*;
     use aws_lambda_events::event::s3::S3Event;
 
-    fn record(key: &str) -> S3EventRecord {
-        let body = serde_json::json!({"Records": [{
-            "eventName": "ObjectCreated:Put",
-            "s3": {"bucket": {"name": "cdn"}, "object": {"key": key}}
-        }]});
-        let mut ev: S3Event = serde_json::from_value(body).unwrap();
+    fn record(raw_key: &str) -> S3EventRecord {
+        let mut rec = crate::local::stream_record::s3_put_record("cdn", "x", 1, "e", 1, chrono::Utc::now());
+        rec["s3"]["object"]["key"] = serde_json::Value::from(raw_key);
+        let mut ev: S3Event = serde_json::from_value(serde_json::json!({ "Records": [rec] })).unwrap();
         ev.records.remove(0)
     }
 
@@ -61,6 +59,9 @@ mod tests {
 
     #[test]
     fn escaping_keys_are_refused() {
-        assert!(matches!(event_object(&record("u/%2E%2E/x")), Err(StoreError::InvalidKey(_))));
+        assert!(matches!(
+            event_object(&record("u/%2E%2E/x")),
+            Err(StoreError::InvalidKey(_))
+        ));
     }
 }

@@ -66,9 +66,14 @@ impl S3EventQueue {
             .map_err(|e| QueueError::Backend(describe(&e)))?;
         let mut events = Vec::new();
         for message in out.messages.unwrap_or_default() {
-            let Some(receipt_handle) = message.receipt_handle else { continue };
+            let Some(receipt_handle) = message.receipt_handle else {
+                continue;
+            };
             match message.body.as_deref().and_then(parse_notification) {
-                Some(event) => events.push(QueuedS3Event { event, receipt_handle }),
+                Some(event) => events.push(QueuedS3Event {
+                    event,
+                    receipt_handle,
+                }),
                 None => {
                     tracing::warn!(queue = %self.queue_url, "dropping a message that is no S3 notification");
                     self.ack(&receipt_handle).await?;
@@ -94,16 +99,29 @@ impl S3EventQueue {
 /// An S3 notification from a message body: S3's own `{"Records": […]}`, or
 /// the same wrapped in an SNS envelope (`{"Type":"Notification","Message":…}`).
 /// `None` for the configuration test event and anything else.
+///
+/// S3 always sends `userIdentity`, `requestParameters` and
+/// `responseElements`, which Lambda's record type requires; S3 emulators
+/// (moto) leave them out, so absent ones are filled with empty values rather
+/// than dropping a real notification.
 pub fn parse_notification(body: &str) -> Option<S3Event> {
     let value: Value = serde_json::from_str(body).ok()?;
-    let value = match value.get("Message").and_then(Value::as_str) {
+    let mut value = match value.get("Message").and_then(Value::as_str) {
         Some(inner) if value.get("Type").and_then(Value::as_str) == Some("Notification") => {
             serde_json::from_str(inner).ok()?
         }
         _ => value,
     };
-    if !value.get("Records").is_some_and(Value::is_array) {
-        return None;
+    let records = value.get_mut("Records").and_then(Value::as_array_mut)?;
+    for record in records.iter_mut() {
+        let fields = record.as_object_mut()?;
+        for (name, empty) in [
+            ("userIdentity", serde_json::json!({ "principalId": "" })),
+            ("requestParameters", serde_json::json!({ "sourceIPAddress": "" })),
+            ("responseElements", serde_json::json!({})),
+        ] {
+            fields.entry(name).or_insert(empty);
+        }
     }
     let event: S3Event = serde_json::from_value(value).ok()?;
     (!event.records.is_empty()).then_some(event)
@@ -121,8 +139,28 @@ mod tests {
     }
 
     #[test]
+    fn records_without_identity_fields_still_parse() {
+        let body = r#"{"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+            "eventTime": "2026-11-23T10:26:01.745Z", "eventName": "ObjectCreated:Put",
+            "s3": {"s3SchemaVersion": "1.0", "configurationId": "x", "bucket": {"name": "cdn", "arn": "arn:aws:s3:::cdn"},
+            "object": {"key": "u%2Fa+b%2Fbuild_log.json", "size": 2, "eTag": "99"}}}]}"#;
+        let ev = parse_notification(body).unwrap();
+        assert_eq!(
+            ev.records[0].s3.object.key.as_deref(),
+            Some("u%2Fa+b%2Fbuild_log.json")
+        );
+    }
+
+    #[test]
     fn records_and_sns_wrapped_records_parse() {
-        let rec = crate::local::stream_record::s3_put_record("cdn", "u/o/r/c/build_log.json", 3, "e", 1, chrono::Utc::now());
+        let rec = crate::local::stream_record::s3_put_record(
+            "cdn",
+            "u/o/r/c/build_log.json",
+            3,
+            "e",
+            1,
+            chrono::Utc::now(),
+        );
         let body = serde_json::json!({ "Records": [rec] }).to_string();
         let ev = parse_notification(&body).unwrap();
         assert_eq!(ev.records[0].s3.bucket.name.as_deref(), Some("cdn"));

@@ -73,7 +73,11 @@ pub struct StreamReader {
 
 impl StreamReader {
     /// A reader of `table`'s current stream.
-    pub async fn for_table(clients: &AwsClients, table: &str, start: StartPosition) -> Result<StreamReader, StreamError> {
+    pub async fn for_table(
+        clients: &AwsClients,
+        table: &str,
+        start: StartPosition,
+    ) -> Result<StreamReader, StreamError> {
         let out = clients
             .dynamodb
             .describe_table()
@@ -85,11 +89,21 @@ impl StreamReader {
             .table
             .and_then(|t| t.latest_stream_arn)
             .ok_or_else(|| StreamError::NoStream(table.to_string()))?;
-        Ok(StreamReader::new(clients.streams.clone(), arn, clients.region(), start))
+        Ok(StreamReader::new(
+            clients.streams.clone(),
+            arn,
+            clients.region(),
+            start,
+        ))
     }
 
     /// A reader of the stream `stream_arn`.
-    pub fn new(client: Client, stream_arn: impl Into<String>, region: &str, start: StartPosition) -> StreamReader {
+    pub fn new(
+        client: Client,
+        stream_arn: impl Into<String>,
+        region: &str,
+        start: StartPosition,
+    ) -> StreamReader {
         StreamReader {
             client,
             stream_arn: stream_arn.into(),
@@ -140,7 +154,18 @@ impl StreamReader {
     /// (the first failed item of a batch).
     pub fn retry_from(&mut self, shard_id: &str, sequence_number: &str) {
         if let Some((_, cursor)) = self.shards.get_mut(shard_id) {
-            *cursor = Cursor::Start(ShardIteratorType::AtSequenceNumber, Some(sequence_number.to_string()));
+            *cursor = Cursor::Start(
+                ShardIteratorType::AtSequenceNumber,
+                Some(sequence_number.to_string()),
+            );
+        }
+    }
+
+    /// Makes the next poll read every shard again from its oldest record
+    /// (a replay: handlers must treat redelivered records as no-ops).
+    pub fn retry_from_start(&mut self) {
+        for (_, cursor) in self.shards.values_mut() {
+            *cursor = Cursor::Start(ShardIteratorType::TrimHorizon, None);
         }
     }
 
@@ -199,7 +224,9 @@ impl StreamReader {
 
     /// One GetRecords call on a shard, advancing its cursor.
     async fn read_shard(&mut self, id: &str) -> Result<Vec<Record>, StreamError> {
-        let Some((_, cursor)) = self.shards.get(id) else { return Ok(Vec::new()) };
+        let Some((_, cursor)) = self.shards.get(id) else {
+            return Ok(Vec::new());
+        };
         let iterator = match cursor.clone() {
             Cursor::Done => return Ok(Vec::new()),
             Cursor::Iterator(it) => it,
@@ -251,7 +278,10 @@ pub fn to_lambda_record(record: Record, stream_arn: &str, region: &str) -> Event
     let mut out = EventRecord::default();
     out.aws_region = record.aws_region.unwrap_or_else(|| region.to_string());
     out.event_id = record.event_id.unwrap_or_default();
-    out.event_name = record.event_name.map(|n| n.as_str().to_string()).unwrap_or_default();
+    out.event_name = record
+        .event_name
+        .map(|n| n.as_str().to_string())
+        .unwrap_or_default();
     out.event_source = Some(record.event_source.unwrap_or_else(|| "aws:dynamodb".to_string()));
     out.event_version = record.event_version;
     out.event_source_arn = Some(stream_arn.to_string());
@@ -279,7 +309,9 @@ pub fn to_lambda_record(record: Record, stream_arn: &str, region: &str) -> Event
 }
 
 /// An image in `serde_dynamo`'s representation (what the Lambda types hold).
-fn item(image: Option<HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>) -> serde_dynamo::Item {
+fn item(
+    image: Option<HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>,
+) -> serde_dynamo::Item {
     image.map(serde_dynamo::Item::from).unwrap_or_default()
 }
 
@@ -302,7 +334,9 @@ mod tests {
     #[test]
     fn sdk_records_become_lambda_records() {
         let change = SdkStreamRecord::builder()
-            .approximate_creation_date_time(aws_sdk_dynamodbstreams::primitives::DateTime::from_secs(1_700_000_000))
+            .approximate_creation_date_time(aws_sdk_dynamodbstreams::primitives::DateTime::from_secs(
+                1_700_000_000,
+            ))
             .keys("job_id", AttributeValue::S("j1".into()))
             .new_image("job_id", AttributeValue::S("j1".into()))
             .new_image("status", AttributeValue::S("requested".into()))
@@ -318,14 +352,27 @@ mod tests {
             .aws_region("eu-west-1")
             .dynamodb(change)
             .build();
-        let r = to_lambda_record(record, "arn:aws:dynamodb:eu-west-1:1:table/tx-job/stream/x", "us-east-1");
+        let r = to_lambda_record(
+            record,
+            "arn:aws:dynamodb:eu-west-1:1:table/tx-job/stream/x",
+            "us-east-1",
+        );
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["eventName"], "INSERT");
         assert_eq!(json["awsRegion"], "eu-west-1");
-        assert_eq!(json["eventSourceARN"], "arn:aws:dynamodb:eu-west-1:1:table/tx-job/stream/x");
-        assert_eq!(json["dynamodb"]["NewImage"]["status"], serde_json::json!({"S": "requested"}));
+        assert_eq!(
+            json["eventSourceARN"],
+            "arn:aws:dynamodb:eu-west-1:1:table/tx-job/stream/x"
+        );
+        assert_eq!(
+            json["dynamodb"]["NewImage"]["status"],
+            serde_json::json!({"S": "requested"})
+        );
         assert_eq!(json["dynamodb"]["StreamViewType"], "NEW_AND_OLD_IMAGES");
-        assert_eq!(json["dynamodb"]["ApproximateCreationDateTime"], serde_json::json!(1_700_000_000.0));
+        assert_eq!(
+            json["dynamodb"]["ApproximateCreationDateTime"].as_f64(),
+            Some(1_700_000_000.0)
+        );
         let pattern: serde_json::Value = serde_json::from_str(crate::filter::JOB_STREAM_PATTERN).unwrap();
         assert!(crate::filter::matches(&pattern, &json));
     }

@@ -1,0 +1,296 @@
+//! Markdown → HTML with pulldown-cmark (tables, footnotes, strikethrough, raw
+//! HTML), plus what Door43 content needs: `[[rc://…]]` wiki links expanded,
+//! links rewritten to site pages, headings demoted to fit inside a page and
+//! given stable, unique ids.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+
+use crate::html::slug;
+
+/// Rewrites a link target (`rc://…`, `../x/01.md`) to a site link; `None`
+/// keeps it as written.
+pub type LinkRewriter<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// FNV-1a: ids and note keys are short strings, hashed by the hundred
+/// thousand per book, where SipHash showed up in profiles.
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+}
+
+/// Hasher builder for short string keys.
+pub type FastHash = std::hash::BuildHasherDefault<Fnv>;
+
+/// Ids already used on one page, so headings from many files stay unique.
+#[derive(Debug, Default)]
+pub struct IdSet {
+    used: HashMap<String, u32, FastHash>,
+}
+
+impl IdSet {
+    /// Returns `base`, or `base-2`, `base-3`… when already taken.
+    pub fn unique(&mut self, base: &str) -> String {
+        let Some(mut n) = self.used.get(base).copied() else {
+            self.used.insert(base.to_string(), 1);
+            return base.to_string();
+        };
+        loop {
+            n += 1;
+            let candidate = format!("{base}-{n}");
+            if !self.used.contains_key(&candidate) {
+                self.used.insert(base.to_string(), n);
+                self.used.insert(candidate.clone(), 1);
+                return candidate;
+            }
+        }
+    }
+
+    /// Marks an id as used (anchors written by the caller).
+    pub fn reserve(&mut self, id: &str) {
+        self.used.entry(id.to_string()).or_insert(1);
+    }
+}
+
+/// How one piece of Markdown is rendered into a page.
+#[derive(Default)]
+pub struct MdOptions<'a> {
+    /// Levels to push headings down (`# x` becomes `<h{1+demote}>`).
+    pub demote: u8,
+    /// Prefix of generated heading ids (`tn-`), to keep them apart from
+    /// structural anchors.
+    pub id_prefix: &'a str,
+    /// Link rewriting, if any.
+    pub links: Option<LinkRewriter<'a>>,
+}
+
+fn parser_options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+/// Turns `[[rc://en/ta/man/translate/figs-metaphor]]` into a Markdown link
+/// whose text is the last path segment (tX showed these as links too).
+pub fn expand_wiki_links(text: &str) -> Cow<'_, str> {
+    if memchr::memmem::find(text.as_bytes(), b"[[").is_none() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut rest = text;
+    while let Some(start) = rest.find("[[") {
+        let after = &rest[start + 2..];
+        match after.find("]]") {
+            Some(end) if !after[..end].contains('\n') && !after[..end].is_empty() => {
+                let target = after[..end].trim();
+                let label = target.trim_end_matches('/').rsplit('/').next().unwrap_or(target);
+                out.push_str(&rest[..start]);
+                out.push('[');
+                out.push_str(label);
+                out.push_str("](");
+                out.push_str(target);
+                out.push(')');
+                rest = &after[end + 2..];
+            }
+            _ => {
+                out.push_str(&rest[..start + 2]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+fn demoted(level: HeadingLevel, by: u8) -> HeadingLevel {
+    let n = (level as u8).saturating_add(by).min(6);
+    match n {
+        1 => HeadingLevel::H1,
+        2 => HeadingLevel::H2,
+        3 => HeadingLevel::H3,
+        4 => HeadingLevel::H4,
+        5 => HeadingLevel::H5,
+        _ => HeadingLevel::H6,
+    }
+}
+
+/// Streams parser events, rewriting links and buffering only the events of
+/// a heading (to give it an id), so no per-document event list is built.
+struct Adapter<'a, 'o, I> {
+    inner: I,
+    opts: &'o MdOptions<'o>,
+    ids: &'o mut IdSet,
+    pending: std::collections::VecDeque<Event<'a>>,
+}
+
+impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Adapter<'a, '_, I> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        if let Some(e) = self.pending.pop_front() {
+            return Some(e);
+        }
+        match self.inner.next()? {
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => {
+                let mut title = String::new();
+                let mut inner = Vec::new();
+                let opts = self.opts;
+                for e in self.inner.by_ref() {
+                    match e {
+                        Event::End(TagEnd::Heading(l)) => {
+                            inner.push(Event::End(TagEnd::Heading(demoted(l, opts.demote))));
+                            break;
+                        }
+                        Event::Text(ref t) | Event::Code(ref t) => {
+                            title.push_str(t);
+                            inner.push(e);
+                        }
+                        other => inner.push(rewrite_link(opts, other)),
+                    }
+                }
+                let base = match id {
+                    Some(given) => given.to_string(),
+                    None => format!("{}{}", self.opts.id_prefix, slug(&title)),
+                };
+                let id = Some(CowStr::from(self.ids.unique(&base)));
+                self.pending.extend(inner);
+                Some(Event::Start(Tag::Heading {
+                    level: demoted(level, self.opts.demote),
+                    id,
+                    classes,
+                    attrs,
+                }))
+            }
+            other => Some(rewrite_link(self.opts, other)),
+        }
+    }
+}
+
+fn rewrite_link<'a>(opts: &MdOptions, e: Event<'a>) -> Event<'a> {
+    {
+        match e {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let dest_url = match opts.links.and_then(|f| f(&dest_url)) {
+                    Some(new) => CowStr::from(new),
+                    None => dest_url,
+                };
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                })
+            }
+            other => other,
+        }
+    }
+}
+
+/// Renders Markdown to an HTML fragment appended to `out`.
+pub fn render_into(out: &mut String, text: &str, opts: &MdOptions, ids: &mut IdSet) {
+    let text = expand_wiki_links(text);
+    let parser = Parser::new_ext(&text, parser_options());
+    let adapter = Adapter {
+        inner: parser,
+        opts,
+        ids,
+        pending: std::collections::VecDeque::new(),
+    };
+    html::push_html(out, adapter);
+}
+
+/// Renders Markdown to a new HTML fragment.
+pub fn render(text: &str, opts: &MdOptions) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    render_into(&mut out, text, opts, &mut IdSet::default());
+    out
+}
+
+/// The text of the first heading of a Markdown file, if any (page titles).
+pub fn first_heading(text: &str) -> Option<String> {
+    for line in text.lines() {
+        let l = line.trim();
+        if l.starts_with('#') {
+            let t = l.trim_start_matches('#').trim().trim_end_matches('#').trim();
+            if !t.is_empty() {
+                return Some(t.to_string());
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_footnotes_html_and_ids() {
+        let md = "# Title #\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nText[^1]\n\n[^1]: note\n\n<div class=\"x\">raw</div>\n\n# Title\n";
+        let h = render(md, &MdOptions::default());
+        assert!(h.contains("<h1 id=\"title\">Title</h1>"), "{h}");
+        assert!(h.contains("<h1 id=\"title-2\">Title</h1>"), "{h}");
+        assert!(h.contains("<table>"), "{h}");
+        assert!(h.contains("footnote-definition"), "{h}");
+        assert!(h.contains("<div class=\"x\">raw</div>"), "{h}");
+    }
+
+    #[test]
+    fn headings_demote_and_links_rewrite() {
+        let md = "## Facts\n\nSee [[rc://en/tw/dict/bible/kt/god]] and [x](../other/01.md).\n";
+        let rewrite = |u: &str| {
+            u.strip_prefix("../")
+                .map(|r| format!("page.html#{}", r.trim_end_matches("/01.md")))
+        };
+        let opts = MdOptions {
+            demote: 2,
+            id_prefix: "w-",
+            links: Some(&rewrite),
+        };
+        let h = render(md, &opts);
+        assert!(h.contains("<h4 id=\"w-facts\">Facts</h4>"), "{h}");
+        assert!(
+            h.contains("<a href=\"rc://en/tw/dict/bible/kt/god\">god</a>"),
+            "{h}"
+        );
+        assert!(h.contains("<a href=\"page.html#other\">x</a>"), "{h}");
+    }
+
+    #[test]
+    fn wiki_links_and_titles() {
+        assert_eq!(
+            expand_wiki_links("a [[rc://x/y]] b [[ c"),
+            "a [y](rc://x/y) b [[ c"
+        );
+        assert_eq!(first_heading("\n# God #\n\nx"), Some("God".to_string()));
+        assert_eq!(first_heading("no"), None);
+    }
+}

@@ -1,0 +1,31 @@
+//! A converted page: the unit every preprocessor produces and the bundle writes.
+
+use tx_shared::domain::navigation::NavItem;
+
+/// One HTML fragment of the output and its place in the navigation.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// File name at the zip root (`01-GEN.html`).
+    pub name: String,
+    /// Body content.
+    pub html: String,
+    /// Navigation entry (title, href = `name`, children = anchors in it).
+    pub nav: NavItem,
+    /// Source files it was made from, for the log.
+    pub sources: Vec<String>,
+    /// Problems found, each `FILE:LINE: message`.
+    pub warnings: Vec<String>,
+}
+
+/// Receives pages one at a time, so a preprocessor never holds a whole
+/// resource's HTML in memory.
+pub type Emit<'a> = dyn FnMut(Page) -> Result<(), crate::error::ConvertError> + 'a;
+
+/// A nav entry pointing at `href`.
+pub fn nav(title: impl Into<String>, href: impl Into<String>, children: Vec<NavItem>) -> NavItem {
+    NavItem {
+        title: title.into(),
+        href: Some(href.into()),
+        children,
+    }
+}

@@ -1,0 +1,359 @@
+//! translationNotes TSV → HTML, grouped by chapter and verse.
+//!
+//! Handles the 7-column layout (`Reference ID Tags SupportReference Quote
+//! Occurrence Note`, en_tn v84) and the older 9-column one (`Book Chapter
+//! Verse ID SupportReference OrigQuote Occurrence GLQuote OccurrenceNote`),
+//! found by header names. Anchors: `front-intro`, `ch-C`, `ch-C-intro`,
+//! `ch-C-v-V` (first verse of a range), `tn-ID` per note. Notes hold Markdown
+//! with `\n` escapes and `<br>`, both turned into line breaks first.
+
+use std::borrow::Cow;
+
+use tx_shared::domain::navigation::NavItem;
+
+use crate::html::{push_attr, push_escaped};
+use crate::markdown::{self, IdSet, MdOptions};
+use crate::page::nav;
+use crate::usfm::books::Book;
+use crate::warnings::FileWarnings;
+
+/// A rendered notes book.
+#[derive(Debug)]
+pub struct RenderedNotes {
+    /// Body content.
+    pub html: String,
+    /// Chapters, for navigation.
+    pub chapters: Vec<NavItem>,
+    /// Warnings as `FILE:LINE: message`.
+    pub warnings: Vec<String>,
+    /// Notes rendered.
+    pub notes: usize,
+}
+
+struct Columns {
+    reference: Option<usize>,
+    chapter: Option<usize>,
+    verse: Option<usize>,
+    id: Option<usize>,
+    quote: Option<usize>,
+    note: usize,
+    width: usize,
+}
+
+fn columns(header: &str) -> Option<Columns> {
+    let names: Vec<String> = header
+        .split('\t')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    let find = |n: &[&str]| names.iter().position(|h| n.contains(&h.as_str()));
+    let note = find(&["note", "occurrencenote"])?;
+    Some(Columns {
+        reference: find(&["reference"]),
+        chapter: find(&["chapter"]),
+        verse: find(&["verse"]),
+        id: find(&["id"]),
+        quote: find(&["quote", "glquote"]).or_else(|| find(&["origquote"])),
+        note,
+        width: names.len(),
+    })
+}
+
+/// Markdown of consecutive notes with the same heading depth, rendered in
+/// one pass: structural HTML (chapter and verse headings, note wrappers)
+/// goes in as raw HTML blocks, each followed by a blank line so it stays a
+/// block of its own. One parse per batch instead of one per note.
+struct Batch {
+    md: String,
+    demote: u8,
+}
+
+impl Batch {
+    fn flush(&mut self, html: &mut String, links: &dyn Fn(&str) -> Option<String>, ids: &mut IdSet) {
+        if !self.md.is_empty() {
+            let opts = MdOptions {
+                demote: self.demote,
+                id_prefix: "tn-",
+                links: Some(links),
+            };
+            markdown::render_into(html, &self.md, &opts, ids);
+            self.md.clear();
+        }
+    }
+}
+
+/// Un-escapes a Note cell: literal `\\n` and `<br>` become newlines.
+pub fn note_markdown(cell: &str) -> Cow<'_, str> {
+    if memchr::memchr2(b'\\', b'<', cell.as_bytes()).is_none() {
+        return Cow::Borrowed(cell);
+    }
+    let mut out = String::with_capacity(cell.len());
+    append_note(&mut out, cell);
+    Cow::Owned(out)
+}
+
+/// Appends a Note cell to Markdown being built, in one pass: `\\n` and
+/// `<br>` become newlines and `[[rc://…]]` becomes a Markdown link (what
+/// [`markdown::expand_wiki_links`] would do, without another copy).
+pub fn append_note(out: &mut String, cell: &str) {
+    let bytes = cell.as_bytes();
+    let mut done = 0;
+    for i in memchr::memchr3_iter(b'\\', b'<', b'[', bytes) {
+        if i < done {
+            continue;
+        }
+        let tail = &cell[i..];
+        let (skip, with): (usize, &str) = if tail.starts_with("\\n") {
+            (2, "\n")
+        } else if tail.starts_with("<br>") {
+            (4, "\n")
+        } else if tail.starts_with("<br/>") {
+            (5, "\n")
+        } else if tail.starts_with("<br />") {
+            (6, "\n")
+        } else if let Some(inner) = tail.strip_prefix("[[") {
+            match inner.find("]]") {
+                Some(end) if end > 0 && !inner[..end].contains(['\n', '[']) => {
+                    let target = inner[..end].trim();
+                    let label = target.trim_end_matches('/').rsplit('/').next().unwrap_or(target);
+                    out.push_str(&cell[done..i]);
+                    out.push('[');
+                    out.push_str(label);
+                    out.push_str("](");
+                    out.push_str(target);
+                    out.push(')');
+                    done = i + 2 + end + 2;
+                    continue;
+                }
+                _ => continue,
+            }
+        } else {
+            continue;
+        };
+        out.push_str(&cell[done..i]);
+        out.push_str(with);
+        done = i + skip;
+    }
+    out.push_str(&cell[done..]);
+}
+
+/// Renders one book of notes.
+pub fn render_notes(
+    text: &str,
+    file: &str,
+    book: &Book,
+    page: &str,
+    links: &dyn Fn(&str) -> Option<String>,
+) -> RenderedNotes {
+    let mut w = FileWarnings::new(file, text);
+    let mut html = String::with_capacity(text.len() + text.len() / 2);
+    html.push_str("<h1 class=\"tn-book\">");
+    push_escaped(&mut html, book.name);
+    html.push_str("</h1>\n");
+    let mut ids = IdSet::default();
+    let mut note_ids: std::collections::HashSet<&str, crate::markdown::FastHash> =
+        std::collections::HashSet::with_capacity_and_hasher(text.len() / 200, Default::default());
+    let backticks = memchr::memmem::Finder::new("```");
+    let tildes = memchr::memmem::Finder::new("~~~");
+    let mut batch = Batch {
+        md: String::with_capacity(64 * 1024),
+        demote: 2,
+    };
+    let mut chapters = Vec::new();
+    let mut cur_chapter: Option<String> = None;
+    let mut cur_verse: Option<String> = None;
+    let mut count = 0;
+    let mut offset = 0usize;
+    let mut cols: Option<Columns> = None;
+    let mut cells: Vec<&str> = Vec::with_capacity(16);
+    for (i, raw) in text.split_terminator('\n').enumerate() {
+        let line_start = offset;
+        offset += raw.len() + 1;
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if line.trim().is_empty() {
+            continue;
+        }
+        if i == 0 || cols.is_none() {
+            match columns(line) {
+                Some(c) => {
+                    cols = Some(c);
+                    continue;
+                }
+                None if i == 0 => {
+                    w.at(
+                        line_start,
+                        "no header row (Reference … Note); assuming the 7-column layout",
+                    );
+                    cols = columns("Reference\tID\tTags\tSupportReference\tQuote\tOccurrence\tNote");
+                }
+                None => {}
+            }
+        }
+        let Some(c) = cols.as_ref() else { continue };
+        cells.clear();
+        let mut from = 0;
+        for t in memchr::memchr_iter(b'\t', line.as_bytes()) {
+            cells.push(&line[from..t]);
+            from = t + 1;
+        }
+        cells.push(&line[from..]);
+        if cells.len() != c.width {
+            w.at(
+                line_start,
+                format_args!("{} columns instead of {}", cells.len(), c.width),
+            );
+            if cells.len() <= c.note {
+                continue;
+            }
+        }
+        let get = |k: Option<usize>| k.and_then(|k| cells.get(k)).map(|s| s.trim()).unwrap_or("");
+        let (chap, verse) = match c.reference {
+            Some(_) => {
+                let r = get(c.reference);
+                match r.split_once(':') {
+                    Some((a, b)) => (a.to_string(), b.to_string()),
+                    None => {
+                        w.at(line_start, format_args!("reference {r:?} is not CHAPTER:VERSE"));
+                        (r.to_string(), "intro".to_string())
+                    }
+                }
+            }
+            None => (get(c.chapter).to_string(), get(c.verse).to_string()),
+        };
+        if cur_chapter.as_deref() != Some(chap.as_str()) {
+            let (id, label) = if chap == "front" {
+                ("front".to_string(), "Introduction".to_string())
+            } else {
+                (
+                    format!("ch-{}", chap.trim_start_matches('0')),
+                    format!("Chapter {}", chap.trim_start_matches('0')),
+                )
+            };
+            let id = ids.unique(&id);
+            let md = &mut batch.md;
+            md.push_str("<h2 class=\"tn-chapter\" id=\"");
+            push_attr(md, &id);
+            md.push_str("\">");
+            push_escaped(md, &label);
+            md.push_str("</h2>\n\n");
+            chapters.push(nav(label, format!("{page}#{id}"), vec![]));
+            cur_chapter = Some(chap.clone());
+            cur_verse = None;
+        }
+        if cur_verse.as_deref() != Some(verse.as_str()) {
+            let base = if chap == "front" {
+                "front".to_string()
+            } else {
+                format!("ch-{}", chap.trim_start_matches('0'))
+            };
+            let first: String = verse.chars().take_while(|c| c.is_ascii_digit()).collect();
+            let (id, label) = if verse == "intro" || first.is_empty() {
+                (
+                    format!("{base}-{}", crate::html::slug(&verse)),
+                    if chap == "front" {
+                        book.name.to_string()
+                    } else {
+                        format!("{} {} introduction", book.name, chap)
+                    },
+                )
+            } else {
+                (
+                    format!("{base}-v-{}", first.trim_start_matches('0')),
+                    format!("{} {chap}:{verse}", book.name),
+                )
+            };
+            let id = ids.unique(&id);
+            let md = &mut batch.md;
+            md.push_str("<h3 class=\"tn-verse\" id=\"");
+            push_attr(md, &id);
+            md.push_str("\">");
+            push_escaped(md, &label);
+            md.push_str("</h3>\n\n");
+            cur_verse = Some(verse.clone());
+        }
+        let note = cells.get(c.note).copied().unwrap_or("");
+        let demote = if verse == "intro" { 2 } else { 4 };
+        let fenced = (memchr::memchr2(b'`', b'~', note.as_bytes()).is_some())
+            && (backticks.find(note.as_bytes()).is_some() || tildes.find(note.as_bytes()).is_some());
+        if demote != batch.demote || fenced {
+            batch.flush(&mut html, links, &mut ids);
+            batch.demote = demote;
+        }
+        let note_id = get(c.id);
+        let md = &mut batch.md;
+        md.push_str("<div class=\"tn-note\"");
+        if !note_id.is_empty() {
+            md.push_str(" id=\"");
+            if note_ids.insert(note_id) {
+                md.push_str("tn-");
+                push_attr(md, note_id);
+            } else {
+                push_attr(md, &ids.unique(&format!("tn-{note_id}")));
+            }
+            md.push('"');
+        }
+        md.push('>');
+        let quote = get(c.quote);
+        if !quote.is_empty() {
+            md.push_str("\n<h4 class=\"tn-quote\">");
+            push_escaped(md, &quote.replace(['\r', '\n'], " "));
+            md.push_str("</h4>");
+        }
+        md.push_str("\n\n");
+        append_note(md, note);
+        md.push_str("\n\n</div>\n\n");
+        if fenced {
+            // A code fence could swallow what follows it: such a note is rendered on its own.
+            batch.flush(&mut html, links, &mut ids);
+        }
+        count += 1;
+    }
+    batch.flush(&mut html, links, &mut ids);
+    if count == 0 {
+        w.file("no notes");
+    }
+    RenderedNotes {
+        html,
+        chapters,
+        warnings: w.finish(),
+        notes: count,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usfm::books::by_code;
+
+    #[test]
+    fn notes_group_by_chapter_and_verse() {
+        let tsv = "Reference\tID\tTags\tSupportReference\tQuote\tOccurrence\tNote\nfront:intro\tm2jl\t\t\t\t0\t# Introduction to Titus\\n\\nPart 1\n1:1\trtc9\t\trc://*/ta/man/translate/figs-abstractnouns\tκατὰ πίστιν\t1\tThe words **faith**<br>See [[rc://*/ta/man/translate/figs-abstractnouns]]\n1:1\tab12\t\t\tx\t1\tsecond\n1:2-3\tcd34\t\t\t\t1\tthird\nbad line\n";
+        let none = |_: &str| None;
+        let r = render_notes(tsv, "tn_TIT.tsv", by_code("TIT").unwrap(), "57-TIT.html", &none);
+        let h = &r.html;
+        assert_eq!(r.notes, 4);
+        assert!(h.contains("<h2 class=\"tn-chapter\" id=\"front\">"), "{h}");
+        assert!(h.contains("<h3 class=\"tn-verse\" id=\"front-intro\">"), "{h}");
+        assert!(
+            h.contains("<h3 id=\"tn-introduction-to-titus\">Introduction to Titus</h3>"),
+            "{h}"
+        );
+        assert!(h.contains("id=\"ch-1\""), "{h}");
+        assert_eq!(h.matches("id=\"ch-1-v-1\"").count(), 1, "{h}");
+        assert!(h.contains("id=\"ch-1-v-2\">Titus 1:2-3"), "{h}");
+        assert!(h.contains("<strong>faith</strong>"), "{h}");
+        assert_eq!(note_markdown("a\\nb<br>c\\x<i>"), "a\nb\nc\\x<i>");
+        let mut md = String::new();
+        append_note(&mut md, "See [[rc://*/ta/man/translate/figs-x]]\\n[[ x");
+        assert_eq!(md, "See [figs-x](rc://*/ta/man/translate/figs-x)\n[[ x");
+        assert!(h.contains("id=\"tn-rtc9\""), "{h}");
+        assert!(h.contains("κατὰ πίστιν"), "{h}");
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.starts_with("tn_TIT.tsv:6: 1 columns")),
+            "{:?}",
+            r.warnings
+        );
+        assert_eq!(r.chapters.len(), 2);
+    }
+}

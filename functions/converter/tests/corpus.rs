@@ -1,0 +1,341 @@
+//! Corpus tests: the real repositories, Bibles and USFM fixtures in
+//! `shared/corpus` (never copied into the project). Skipped with a message
+//! when the corpus is absent, unless `CI=true`, where that is a failure.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use tx_converter::bundle::MemorySink;
+use tx_converter::tree::SourceTree;
+use tx_converter::{Limits, convert_path_to_zip, convert_tree, usfm};
+use tx_shared::domain::manifest::{NormalizedManifest, ResourceType};
+use tx_shared::domain::navigation::Navigation;
+
+fn corpus() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("corpus folder {} is missing and CI=true", dir.display());
+    }
+    eprintln!("skipping: corpus folder {} is absent", dir.display());
+    None
+}
+
+fn expected_type(name: &str) -> Option<ResourceType> {
+    use ResourceType::*;
+    Some(match name {
+        "unknown_resource.zip" => return None,
+        n if n.contains("obs") => Obs,
+        n if n.contains("_ta") || n.contains("-ta-") => Ta,
+        n if n.contains("_tn") => Tn,
+        n if n.contains("_tq") => Tq,
+        n if n.contains("_tw") => Tw,
+        _ => Bible,
+    })
+}
+
+fn is_damaged(name: &str) -> bool {
+    name.contains("broken") || name.contains("missing")
+}
+
+fn read_zip_entry(zip: &mut zip::ZipArchive<std::fs::File>, name: &str) -> String {
+    let mut s = String::new();
+    zip.by_name(name)
+        .unwrap_or_else(|e| panic!("{name} missing from output: {e}"))
+        .read_to_string(&mut s)
+        .unwrap();
+    s
+}
+
+#[test]
+fn every_repo_converts_with_the_right_type() {
+    let Some(corpus) = corpus() else { return };
+    let mut names: Vec<_> = std::fs::read_dir(corpus.join("repos"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".zip"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 30, "{names:?}");
+    let out = tempfile::tempdir().unwrap();
+    for name in names {
+        let input = corpus.join("repos").join(&name);
+        let out_zip = out.path().join(&name);
+        let result = convert_path_to_zip(&input, "", &out_zip, &Limits::default());
+        let Some(want) = expected_type(&name) else {
+            let err = result.expect_err("unknown_resource.zip must fail").to_string();
+            assert!(
+                err.contains("unsupported resource type") && err.contains("unkonwn"),
+                "{name}: {err}"
+            );
+            continue;
+        };
+        let report = result.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(report.manifest.resource_type, want, "{name}");
+        assert!(report.errors.is_empty(), "{name}: {:?}", report.errors);
+        if is_damaged(&name) {
+            assert!(
+                !report.warnings.is_empty(),
+                "{name}: damaged input gave no warnings"
+            );
+        }
+        assert!(report.log.len() >= 3, "{name}: {:?}", report.log);
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&out_zip).unwrap()).unwrap();
+        let nav: Navigation = serde_json::from_str(&read_zip_entry(&mut zip, "index.json")).unwrap();
+        let manifest: NormalizedManifest =
+            serde_json::from_str(&read_zip_entry(&mut zip, "manifest.json")).unwrap();
+        let _ = read_zip_entry(&mut zip, "manifest.yaml");
+        assert_eq!(manifest.resource_type, want, "{name}");
+        assert_eq!(nav.resource_type, want, "{name}");
+        assert!(
+            !nav.pages.is_empty() && nav.pages.len() == nav.items.len(),
+            "{name}"
+        );
+        for page in &nav.pages {
+            let html = read_zip_entry(&mut zip, page);
+            assert!(
+                !html.contains("<html") && !html.contains("<body"),
+                "{name}/{page} is not a fragment"
+            );
+        }
+        if want == ResourceType::Bible {
+            for item in &nav.items {
+                let href = item.href.as_deref().unwrap_or("");
+                assert!(
+                    href.len() > 8 && href.as_bytes()[2] == b'-',
+                    "{name}: page {href} not NN-CODE.html"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn expected_pages_for_each_layout() {
+    let Some(corpus) = corpus() else { return };
+    let check = |zip: &str, pages: &[&str], anchors: &[(&str, &str)]| {
+        let work = tempfile::tempdir().unwrap();
+        let tree = tx_converter::open_input(&corpus.join("repos").join(zip), work.path(), &Limits::default())
+            .unwrap();
+        let mut sink = MemorySink::default();
+        convert_tree(&tree, zip.trim_end_matches(".zip"), &mut sink).unwrap_or_else(|e| panic!("{zip}: {e}"));
+        for p in pages {
+            assert!(
+                sink.text(p).is_some(),
+                "{zip}: no {p}; got {:?}",
+                sink.files.iter().map(|f| &f.0).collect::<Vec<_>>()
+            );
+        }
+        for (page, needle) in anchors {
+            let html = sink.text(page).unwrap_or_default();
+            assert!(html.contains(needle), "{zip}/{page} lacks {needle:?}");
+        }
+    };
+    check(
+        "aa_php_text_ulb.zip",
+        &["51-PHP.html"],
+        &[("51-PHP.html", "id=\"ch-1-v-1\"")],
+    );
+    check(
+        "en-ulb-separate-projects.zip",
+        &[
+            "01-GEN.html",
+            "02-EXO.html",
+            "03-LEV.html",
+            "04-NUM.html",
+            "05-DEU.html",
+        ],
+        &[],
+    );
+    check("51-PHP.zip", &["51-PHP.html"], &[]);
+    check(
+        "en-obs.zip",
+        &["01.html", "50.html"],
+        &[("01.html", "The Creation")],
+    );
+    check(
+        "aab_obs_text_obs.zip",
+        &["01.html", "50.html"],
+        &[("01.html", "obs-aab-01-01.jpg")],
+    );
+    check("en-obs-rc-0.2.zip", &["01.html", "front.html"], &[]);
+    check(
+        "en_ta.zip",
+        &["01-intro.html", "03-translate.html"],
+        &[
+            ("03-translate.html", "id=\"figs-metaphor\""),
+            ("03-translate.html", "This page answers the question"),
+            ("03-translate.html", "href=\"03-translate.html#figs-"),
+        ],
+    );
+    check(
+        "en_tw.zip",
+        &["kt.html", "names.html", "other.html"],
+        &[("kt.html", "id=\"god\"")],
+    );
+    check(
+        "en_tn_2books.zip",
+        &["02-EXO.html", "03-LEV.html"],
+        &[("02-EXO.html", "id=\"ch-1-v-1\"")],
+    );
+    check(
+        "en_tq_two_books.zip",
+        &["51-PHP.html"],
+        &[("51-PHP.html", "id=\"ch-1-v-1\"")],
+    );
+    check("en_tq_with_one_md_file.zip", &["51-PHP.html"], &[]);
+    check(
+        "en_tn.v84.zip",
+        &["01-GEN.html", "67-REV.html"],
+        &[("57-TIT.html", "id=\"ch-1-v-1\""), ("57-TIT.html", "<strong>")],
+    );
+}
+
+/// `(chapter, verse)` pairs named by `\c` and `\v` in a USFM text, counted
+/// independently of the converter (ranges expanded).
+fn source_verses(text: &str) -> BTreeSet<(u32, u32)> {
+    let mut out = BTreeSet::new();
+    let mut chapter = 1;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(p) = text[i..].find('\\') {
+        let at = i + p;
+        let rest = &text[at + 1..];
+        let num = |s: &str| -> (Option<u32>, Option<u32>) {
+            let s = s.trim_start();
+            let a: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
+            let after = &s[a.len()..];
+            let b = after
+                .strip_prefix('-')
+                .map(|r| r.chars().take_while(|c| c.is_ascii_digit()).collect::<String>());
+            (a.parse().ok(), b.and_then(|b| b.parse().ok()))
+        };
+        if (rest.starts_with("c ") || rest.starts_with("c\t")) && (at == 0 || bytes[at - 1] != b'+') {
+            if let (Some(c), _) = num(&rest[2..]) {
+                chapter = c;
+            }
+        } else if rest.starts_with("v ")
+            && let (Some(a), b) = num(&rest[2..])
+        {
+            for v in a..=b.unwrap_or(a).max(a) {
+                out.insert((chapter, v));
+            }
+        }
+        i = at + 1;
+    }
+    out
+}
+
+fn html_verses(html: &str) -> BTreeSet<(u32, u32)> {
+    let mut out = BTreeSet::new();
+    for part in html.split("id=\"ch-").skip(1) {
+        let id = &part[..part.find('"').unwrap_or(0)];
+        if let Some((c, v)) = id.split_once("-v-") {
+            let v: String = v.chars().take_while(|c| c.is_ascii_digit()).collect();
+            if let (Ok(c), Ok(v)) = (c.parse(), v.parse()) {
+                out.insert((c, v));
+            }
+        }
+    }
+    out
+}
+
+fn check_every_verse(folder: &Path, min_books: usize) {
+    let mut books = 0;
+    let mut total = 0;
+    let mut files: Vec<_> = std::fs::read_dir(folder)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "usfm"))
+    {
+        let text = std::fs::read_to_string(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let r = usfm::render_book(&text, &name, usfm::from_name(&name));
+        if r.book.is_some_and(|b| !b.is_canonical()) {
+            continue;
+        }
+        let want = source_verses(&text);
+        let got = html_verses(&r.html);
+        let missing: Vec<_> = want.difference(&got).take(5).collect();
+        assert!(
+            missing.is_empty(),
+            "{name}: verses missing from the HTML: {missing:?}"
+        );
+        assert!(!want.is_empty(), "{name}: no verses counted");
+        assert!(
+            !r.html.contains("\\v ") && !r.html.contains("\\zaln"),
+            "{name}: markers leaked into HTML"
+        );
+        assert_eq!(
+            r.verse_count,
+            want.len(),
+            "{name}: renderer count differs from the source count"
+        );
+        books += 1;
+        total += want.len();
+    }
+    assert!(books >= min_books, "{}: only {books} books", folder.display());
+    eprintln!("{}: {books} books, {total} verses all present", folder.display());
+}
+
+#[test]
+fn whole_bibles_keep_every_verse() {
+    let Some(corpus) = corpus() else { return };
+    check_every_verse(&corpus.join("bibles/bsb"), 66);
+    check_every_verse(&corpus.join("bibles/web"), 66);
+}
+
+#[test]
+fn aligned_ult_keeps_every_verse() {
+    let Some(corpus) = corpus() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let tree =
+        tx_converter::open_input(&corpus.join("repos/en_ult.zip"), work.path(), &Limits::default()).unwrap();
+    check_every_verse(&tree.root, 60);
+    let _ = SourceTree::from_folder(&tree.root, 1 << 20).unwrap();
+}
+
+#[test]
+fn usfm_js_fixtures_convert_without_panic() {
+    let Some(corpus) = corpus() else { return };
+    let dir = corpus.join("usfm-fixtures/usfm-js");
+    let mut count = 0;
+    let mut warned = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let bytes = std::fs::read(&path).unwrap();
+        let (text, _) = tx_converter::tree::decode_text(bytes);
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let r = usfm::render_book(&text, &name, usfm::from_name(&name));
+        if !r.warnings.is_empty() {
+            warned.push(name.clone());
+        }
+        count += 1;
+    }
+    assert_eq!(count, 90);
+    for broken in [
+        "missing_chapters.usfm",
+        "missing_verses.usfm",
+        "out_of_sequence_verses.usfm",
+        "invalid.usfm",
+    ] {
+        assert!(
+            warned.iter().any(|w| w == broken),
+            "{broken} gave no warning; warned: {warned:?}"
+        );
+    }
+}
