@@ -15,13 +15,16 @@ pub fn convert(paths: &[impl AsRef<Path>]) -> anyhow::Result<()> {
         let path = path.as_ref();
         match bench_convert(path, &limits) {
             Ok(f) => println!(
-                "{}: files={} bytes={} seconds={:.3} convert_seconds={:.3} MB/s={:.1} peak_rss_MB={} warnings={}",
+                "{}: files={} bytes={} seconds={:.3} convert_seconds={:.3} MB/s={:.1} MB/cpu_s={} peak_rss_MB={} warnings={}",
                 path.display(),
                 f.files,
                 f.bytes,
                 f.seconds,
                 f.convert_seconds,
                 f.mb_per_s,
+                f.mb_per_cpu_s
+                    .map(|m| format!("{m:.1}"))
+                    .unwrap_or_else(|| "?".into()),
                 f.peak_rss_kb
                     .map(|k| format!("{:.1}", k as f64 / 1024.0))
                     .unwrap_or_else(|| "?".into()),

@@ -4,9 +4,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use tx::demo;
-use tx::runtime::{Runtime, RuntimeOptions};
+use tx::runtime::aws::DEFAULT_QUEUE;
+use tx::runtime::{AwsBackend, Backend, Runtime, RuntimeOptions};
 
 /// tX in Rust: Bible-translation repositories to static websites.
 #[derive(Parser)]
@@ -23,9 +24,15 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
-        /// Where tables, buckets and secrets are kept.
+        /// Where secrets (and, with the local backend, tables and buckets) are kept.
         #[arg(long, default_value = "data")]
         data: PathBuf,
+        #[command(flatten)]
+        backend: BackendArgs,
+        /// With `--backend aws`: create missing tables, buckets, the queue and the
+        /// CDN bucket's notification first (for an empty emulator such as moto).
+        #[arg(long)]
+        provision: bool,
     },
     /// Publish the sample repositories through a loopback forge.
     Demo {
@@ -38,6 +45,9 @@ enum Command {
         /// Data directory (default: a fresh temporary one).
         #[arg(long)]
         data: Option<PathBuf>,
+        // With `--backend aws`, missing tables, buckets and the queue are created.
+        #[command(flatten)]
+        backend: BackendArgs,
     },
     /// Convert a local repository (folder or zip) into a browsable site, no server.
     Build {
@@ -52,6 +62,48 @@ enum Command {
         #[command(subcommand)]
         what: Bench,
     },
+}
+
+/// Where the runtime keeps tables, buckets and events.
+#[derive(Args)]
+struct BackendArgs {
+    /// `local`: SQLite and directories in the data directory; `aws`: DynamoDB,
+    /// S3 and SQS as the AWS environment says (`AWS_ENDPOINT_URL`, `AWS_REGION`,
+    /// credentials).
+    #[arg(long, value_enum, default_value_t = BackendKind::Local)]
+    backend: BackendKind,
+    /// With `--backend aws`: the SQS queue (name or URL) the CDN bucket notifies.
+    #[arg(long, env = "TX_CDN_QUEUE", default_value = DEFAULT_QUEUE)]
+    queue: String,
+    /// With `--backend aws`: invoke the converter as the Lambda function
+    /// `TX_CONVERTER_FUNCTION` instead of running it in this process.
+    #[arg(long, env = "TX_INVOKE_LAMBDA", value_parser = clap::builder::BoolishValueParser::new())]
+    invoke_lambda: bool,
+}
+
+/// The backends of `--backend`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BackendKind {
+    /// SQLite tables and directory buckets.
+    Local,
+    /// AWS services (or an emulator of them).
+    Aws,
+}
+
+impl BackendArgs {
+    /// The runtime's backend; AWS clients come from the environment.
+    async fn backend(&self, provision: bool) -> anyhow::Result<Backend> {
+        Ok(match self.backend {
+            BackendKind::Local => Backend::Local,
+            BackendKind::Aws => {
+                let mut aws = AwsBackend::from_env().await?;
+                aws.queue = self.queue.clone();
+                aws.invoke_lambda = self.invoke_lambda;
+                aws.provision = provision;
+                Backend::Aws(Box::new(aws))
+            }
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -83,8 +135,15 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { addr, data } => {
-            let runtime = Runtime::start(RuntimeOptions::new(addr, data)).await?;
+        Command::Serve {
+            addr,
+            data,
+            backend,
+            provision,
+        } => {
+            let mut options = RuntimeOptions::new(addr, data);
+            options.backend = backend.backend(provision).await?;
+            let runtime = Runtime::start(options).await?;
             println!(
                 "tx serving on {} (API, site at /, CDN at /cdn/); Ctrl-C stops",
                 runtime.url()
@@ -94,7 +153,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             runtime.stop().await;
             Ok(())
         }
-        Command::Demo { once, addr, data } => {
+        Command::Demo {
+            once,
+            addr,
+            data,
+            backend,
+        } => {
             let (data_dir, _temp) = match data {
                 Some(d) => (d, None),
                 None => {
@@ -102,7 +166,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     (t.path().to_path_buf(), Some(t))
                 }
             };
-            let demo = demo::run(RuntimeOptions::new(addr, &data_dir), Duration::from_secs(60)).await?;
+            let mut options = RuntimeOptions::new(addr, &data_dir);
+            // The demo starts from nothing: on AWS services it creates what is missing.
+            options.backend = backend.backend(true).await?;
+            let demo = demo::run(options, Duration::from_secs(60)).await?;
             for site in &demo.sites {
                 println!(
                     "published {}/{} ({}): {}",

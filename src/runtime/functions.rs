@@ -1,5 +1,7 @@
-//! The four functions of the stack, wired to the local adapters: what the
-//! Lambda mains do on AWS, done once for the whole process.
+//! The four functions of the stack, wired once for the whole process: what
+//! the Lambda mains do on AWS. [`Functions::wire`] takes the tables, buckets
+//! and converter invocation as [`Ports`], so every backend (the local
+//! SQLite/directory one, the AWS one) only says which adapters it has.
 
 use std::sync::Arc;
 
@@ -9,7 +11,9 @@ use tx_job_manager::{ManagerDeps, ModuleRegistry};
 use tx_shared::config::Config;
 use tx_shared::domain::convert::ConvertRequest;
 use tx_shared::local::{InProcessInvoker, LocalBackend, LocalFunction};
-use tx_shared::ports::{Clock, ForgeClient, ObjectStore, SystemClock};
+use tx_shared::ports::{
+    Clock, ForgeClient, FunctionInvoker, JobTable, ManifestTable, ObjectStore, SystemClock,
+};
 use tx_webhook_client::{ClientDeps, HttpForgeClient};
 
 /// Every handler's dependencies, and the buckets the gateway serves.
@@ -26,6 +30,33 @@ pub struct Functions {
     pub website: Arc<dyn ObjectStore>,
 }
 
+/// How the job manager reaches the converter.
+#[derive(Clone)]
+pub enum ConverterInvocation {
+    /// The converter runs in this process, registered under
+    /// `TX_CONVERTER_FUNCTION` (one machine: nothing to deploy).
+    InProcess,
+    /// Through this invoker (e.g. Lambda), by `TX_CONVERTER_FUNCTION`.
+    Remote(Arc<dyn FunctionInvoker>),
+}
+
+/// The adapters a backend provides: what differs between running on one
+/// machine and running on AWS services.
+pub struct Ports {
+    /// `tx-job`.
+    pub jobs: Arc<dyn JobTable>,
+    /// `tx-manifest`.
+    pub manifests: Arc<dyn ManifestTable>,
+    /// Sources uploaded by API clients.
+    pub preconvert: Arc<dyn ObjectStore>,
+    /// Converter output and build logs.
+    pub cdn: Arc<dyn ObjectStore>,
+    /// The published site.
+    pub website: Arc<dyn ObjectStore>,
+    /// How the converter is called.
+    pub converter: ConverterInvocation,
+}
+
 /// Timeouts of the runtime's own HTTP client (downloads, callbacks, forge).
 fn http_client() -> anyhow::Result<reqwest::Client> {
     Ok(reqwest::Client::builder()
@@ -35,44 +66,63 @@ fn http_client() -> anyhow::Result<reqwest::Client> {
 }
 
 impl Functions {
-    /// Wires the handlers to `backend`.
+    /// Wires the handlers to the local SQLite tables and directory buckets,
+    /// with the converter in process.
     pub fn local(config: &Config, backend: &LocalBackend) -> anyhow::Result<Functions> {
+        Functions::wire(
+            config,
+            Ports {
+                jobs: backend.jobs.clone(),
+                manifests: backend.manifests.clone(),
+                preconvert: backend.preconvert.clone(),
+                cdn: backend.cdn.clone(),
+                website: backend.website.clone(),
+                converter: ConverterInvocation::InProcess,
+            },
+        )
+    }
+
+    /// Wires the handlers to `ports`: the one place that decides which
+    /// handler gets which table, bucket, clock and HTTP client.
+    pub fn wire(config: &Config, ports: Ports) -> anyhow::Result<Functions> {
         let http = http_client()?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let cdn: Arc<dyn ObjectStore> = backend.cdn.clone();
-        let website: Arc<dyn ObjectStore> = backend.website.clone();
-        let converter = Arc::new(ConverterDeps {
-            cdn: cdn.clone(),
-            preconvert: backend.preconvert.clone(),
-            http: http.clone(),
-            limits: Limits::default(),
-        });
-        let convert: LocalFunction = Arc::new(move |payload| {
-            let deps = converter.clone();
-            Box::pin(async move {
-                let request: ConvertRequest =
-                    serde_json::from_value(payload).map_err(|e| format!("not a convert request: {e}"))?;
-                let result = tx_converter::handle(request, &deps).await;
-                serde_json::to_value(result).map_err(|e| e.to_string())
-            })
-        });
-        let invoker = InProcessInvoker::new().register(&config.converter_function, convert);
+        let Ports {
+            jobs,
+            manifests,
+            preconvert,
+            cdn,
+            website,
+            converter,
+        } = ports;
+        let invoker: Arc<dyn FunctionInvoker> = match converter {
+            ConverterInvocation::Remote(invoker) => invoker,
+            ConverterInvocation::InProcess => Arc::new(in_process_converter(
+                config,
+                ConverterDeps {
+                    cdn: cdn.clone(),
+                    preconvert,
+                    http: http.clone(),
+                    limits: Limits::default(),
+                },
+            )),
+        };
         let forge: Arc<dyn ForgeClient> =
             Arc::new(HttpForgeClient::new(http.clone(), config.forge_token.clone()));
         Ok(Functions {
             client: ClientDeps {
                 config: config.clone(),
                 cdn: cdn.clone(),
-                manifests: backend.manifests.clone(),
+                manifests: manifests.clone(),
                 forge,
                 clock: clock.clone(),
                 http: http.clone(),
             },
             manager: ManagerDeps {
                 config: config.clone(),
-                jobs: backend.jobs.clone(),
-                manifests: backend.manifests.clone(),
-                invoker: Arc::new(invoker),
+                jobs: jobs.clone(),
+                manifests: manifests.clone(),
+                invoker,
                 clock,
                 http,
                 registry: ModuleRegistry::standard(&config.converter_function),
@@ -80,14 +130,30 @@ impl Functions {
             deployer: DeployerDeps {
                 cdn: cdn.clone(),
                 website: website.clone(),
-                jobs: backend.jobs.clone(),
-                manifests: backend.manifests.clone(),
+                jobs,
+                manifests,
                 site: site_config(config),
             },
             cdn,
             website,
         })
     }
+}
+
+/// The converter as a function of this process, under the name the job
+/// manager invokes (`TX_CONVERTER_FUNCTION`).
+fn in_process_converter(config: &Config, deps: ConverterDeps) -> InProcessInvoker {
+    let deps = Arc::new(deps);
+    let convert: LocalFunction = Arc::new(move |payload| {
+        let deps = deps.clone();
+        Box::pin(async move {
+            let request: ConvertRequest =
+                serde_json::from_value(payload).map_err(|e| format!("not a convert request: {e}"))?;
+            let result = tx_converter::handle(request, &deps).await;
+            serde_json::to_value(result).map_err(|e| e.to_string())
+        })
+    });
+    InProcessInvoker::new().register(&config.converter_function, convert)
 }
 
 /// The deployer's site settings; `TX_TEMPLATES_DIR` overrides the templates.

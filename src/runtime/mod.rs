@@ -1,9 +1,12 @@
 //! The embedded runtime (`tx serve`): the whole stack in one process.
 //!
-//! An HTTP gateway, the event router for the two mappings, and the sweep
-//! schedule, over SQLite tables and directory buckets in one data directory.
-//! The handlers are the same code the Lambdas run; only the adapters differ.
+//! An HTTP gateway, the delivery of the two event mappings, and the sweep
+//! schedule, over one of two backends: SQLite tables and directory buckets in
+//! one data directory (the default), or AWS services ([`aws`]: DynamoDB, S3,
+//! SQS, optionally Lambda; real or emulated by moto). The handlers are the
+//! same code the Lambdas run; only the adapters differ.
 
+pub mod aws;
 pub mod functions;
 pub mod gateway;
 pub mod router;
@@ -21,17 +24,31 @@ use tokio::task::JoinHandle;
 use tx_shared::config::Config;
 use tx_shared::local::LocalBackend;
 
+pub use aws::AwsBackend;
 pub use functions::Functions;
 use router::Mapping;
+
+/// Where the runtime keeps tables, buckets and events.
+#[derive(Debug, Clone, Default)]
+pub enum Backend {
+    /// SQLite tables and directory buckets in the data directory: nothing to
+    /// install or pay for.
+    #[default]
+    Local,
+    /// DynamoDB, S3 and SQS (and Lambda if asked): the deployed stack's own
+    /// services, or an emulator of them (boxed: the SDK clients are large).
+    Aws(Box<AwsBackend>),
+}
 
 /// How to start the runtime.
 #[derive(Debug, Clone)]
 pub struct RuntimeOptions {
     /// Address to listen on (port 0 picks a free one).
     pub addr: SocketAddr,
-    /// Where tables, buckets and secrets live.
+    /// Where secrets live, and with the local backend tables and buckets.
     pub data_dir: PathBuf,
-    /// Whether the event router runs. Off, requests are accepted and stored
+    /// Whether events are delivered (the local event router, or the AWS
+    /// backend's stream and queue pollers) and the sweep runs. Off, requests are accepted and stored
     /// but nothing is converted or deployed until a runtime with it on
     /// starts on the same data directory (used to test restarts).
     pub deliver_events: bool,
@@ -39,10 +56,12 @@ pub struct RuntimeOptions {
     pub sweep_every: Duration,
     /// Settings that win over the environment (`TX_FORGE_TOKEN`, …).
     pub overrides: HashMap<String, String>,
+    /// Where tables, buckets and events live.
+    pub backend: Backend,
 }
 
 impl RuntimeOptions {
-    /// Defaults for `data_dir` on `addr`.
+    /// Defaults for `data_dir` on `addr`, with the local backend.
     pub fn new(addr: SocketAddr, data_dir: impl Into<PathBuf>) -> RuntimeOptions {
         RuntimeOptions {
             addr,
@@ -50,6 +69,7 @@ impl RuntimeOptions {
             deliver_events: true,
             sweep_every: Duration::from_secs(60),
             overrides: HashMap::new(),
+            backend: Backend::Local,
         }
     }
 }
@@ -68,9 +88,17 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// Starts the runtime on the backend `options` names.
+    pub async fn start(options: RuntimeOptions) -> anyhow::Result<Runtime> {
+        match options.backend.clone() {
+            Backend::Local => Runtime::start_local(options).await,
+            Backend::Aws(backend) => aws::start(options, *backend).await,
+        }
+    }
+
     /// Binds the gateway, wires the handlers to the local adapters, and
     /// starts the event router and the sweep.
-    pub async fn start(options: RuntimeOptions) -> anyhow::Result<Runtime> {
+    async fn start_local(options: RuntimeOptions) -> anyhow::Result<Runtime> {
         let listener = tokio::net::TcpListener::bind(options.addr)
             .await
             .with_context(|| format!("binding {}", options.addr))?;

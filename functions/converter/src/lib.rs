@@ -19,6 +19,7 @@ pub mod manifest;
 pub mod markdown;
 pub mod page;
 pub mod preprocess;
+pub mod simple_markdown;
 pub mod tree;
 pub mod tsv;
 pub mod unzip;

@@ -227,6 +227,104 @@ pub fn render_into(out: &mut String, text: &str, opts: &MdOptions, ids: &mut IdS
     html::push_html(out, adapter);
 }
 
+/// Structural HTML to place before the block that starts at `offset` of a
+/// batch of Markdown (see [`render_marked_into`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    /// Byte offset in the Markdown where the next piece begins.
+    pub offset: usize,
+    /// Range of the HTML in the marks' text.
+    pub html: std::ops::Range<usize>,
+}
+
+/// Renders a batch of Markdown pieces in one parse, writing each piece's
+/// structural HTML (headings, wrappers) at its mark without feeding it to
+/// the parser: tN has a hundred thousand notes per repo, and raw HTML blocks
+/// between them cost as much as the notes. The caller separates pieces by a
+/// blank line and starts each at a column-0 line that closes every open
+/// container (so a piece never continues the previous one's list); a mark
+/// that still falls inside a container is written when it closes, so the
+/// output stays well nested.
+pub fn render_marked_into(
+    out: &mut String,
+    text: &str,
+    marks: &[Mark],
+    marks_text: &str,
+    opts: &MdOptions,
+    ids: &mut IdSet,
+) {
+    let inject = Inject {
+        inner: Parser::new_ext(text, parser_options()).into_offset_iter(),
+        marks,
+        marks_text,
+        next: 0,
+        depth: 0,
+        held: None,
+    };
+    let adapter = Adapter {
+        inner: inject,
+        opts,
+        ids,
+        pending: std::collections::VecDeque::new(),
+    };
+    html::push_html(out, adapter);
+}
+
+/// Interleaves marks' HTML with the parser's events at depth 0.
+struct Inject<'a, 'm, I> {
+    inner: I,
+    marks: &'m [Mark],
+    marks_text: &'a str,
+    next: usize,
+    depth: usize,
+    held: Option<Event<'a>>,
+}
+
+impl<'a, I: Iterator<Item = (Event<'a>, std::ops::Range<usize>)>> Iterator for Inject<'a, '_, I> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        if let Some(e) = self.held.take() {
+            return Some(e);
+        }
+        let Some((event, range)) = self.inner.next() else {
+            // Marks after the last block (empty pieces at the end).
+            let rest = self.marks.get(self.next..).unwrap_or_default();
+            self.next = self.marks.len();
+            return self.html_of(rest);
+        };
+        let due = match self.marks.get(self.next) {
+            Some(m) if self.depth == 0 && m.offset <= range.start => self.marks[self.next..]
+                .iter()
+                .take_while(|m| m.offset <= range.start)
+                .count(),
+            _ => 0,
+        };
+        match &event {
+            Event::Start(_) => self.depth += 1,
+            Event::End(_) => self.depth = self.depth.saturating_sub(1),
+            _ => {}
+        }
+        if due == 0 {
+            return Some(event);
+        }
+        let marks = &self.marks[self.next..self.next + due];
+        self.next += due;
+        self.held = Some(event);
+        self.html_of(marks)
+    }
+}
+
+impl<'a, I> Inject<'a, '_, I> {
+    /// One raw HTML event for consecutive marks (they are contiguous in the
+    /// marks' text).
+    fn html_of(&self, marks: &[Mark]) -> Option<Event<'a>> {
+        let (first, last) = (marks.first()?, marks.last()?);
+        let html = self.marks_text.get(first.html.start..last.html.end)?;
+        Some(Event::Html(CowStr::Borrowed(html)))
+    }
+}
+
 /// Renders Markdown to a new HTML fragment.
 pub fn render(text: &str, opts: &MdOptions) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 4);

@@ -12,8 +12,9 @@ use std::borrow::Cow;
 use tx_shared::domain::navigation::NavItem;
 
 use crate::html::{push_attr, push_escaped};
-use crate::markdown::{self, IdSet, MdOptions};
+use crate::markdown::{self, IdSet, Mark, MdOptions};
 use crate::page::nav;
+use crate::simple_markdown;
 use crate::usfm::books::Book;
 use crate::warnings::FileWarnings;
 
@@ -58,27 +59,76 @@ fn columns(header: &str) -> Option<Columns> {
     })
 }
 
-/// Markdown of consecutive notes with the same heading depth, rendered in
-/// one pass: structural HTML (chapter and verse headings, note wrappers)
-/// goes in as raw HTML blocks, each followed by a blank line so it stays a
-/// block of its own. One parse per batch instead of one per note.
+/// Consecutive notes with the same heading depth, rendered in one parse.
+/// The notes' Markdown is separated by blank lines; the structural HTML
+/// around them (chapter and verse headings, note wrappers) is kept apart as
+/// marks and written at its place while rendering, never parsed.
 struct Batch {
     md: String,
+    marks: Vec<Mark>,
+    marks_text: String,
     demote: u8,
 }
 
 impl Batch {
+    /// Appends structural HTML before whatever Markdown comes next.
+    fn structure(&mut self, write: impl FnOnce(&mut String)) {
+        let start = self.marks_text.len();
+        write(&mut self.marks_text);
+        let end = self.marks_text.len();
+        match self.marks.last_mut() {
+            Some(last) if last.offset == self.md.len() && last.html.end == start => last.html.end = end,
+            _ => self.marks.push(Mark {
+                offset: self.md.len(),
+                html: start..end,
+            }),
+        }
+    }
+
     fn flush(&mut self, html: &mut String, links: &dyn Fn(&str) -> Option<String>, ids: &mut IdSet) {
-        if !self.md.is_empty() {
+        if !self.md.is_empty() || !self.marks.is_empty() {
             let opts = MdOptions {
                 demote: self.demote,
                 id_prefix: "tn-",
                 links: Some(links),
             };
-            markdown::render_into(html, &self.md, &opts, ids);
+            markdown::render_marked_into(html, &self.md, &self.marks, &self.marks_text, &opts, ids);
             self.md.clear();
+            self.marks.clear();
+            self.marks_text.clear();
         }
     }
+}
+
+/// Whether a note could continue the previous note's list when it follows
+/// it after a blank line (indented, or itself a list item): such a note is
+/// opened by a raw HTML block in the Markdown, which closes every container.
+fn may_continue_a_list(note: &str) -> bool {
+    matches!(
+        note.as_bytes().first(),
+        Some(b' ' | b'\t' | b'-' | b'*' | b'+' | b'0'..=b'9')
+    )
+}
+
+/// Whether a note could swallow the notes after it in a shared parse: an
+/// unclosed code fence, or a raw HTML block that only ends at its closing
+/// token (`<!--`, `<?`, `<pre`, `<script`, `<style`, `<textarea`).
+fn must_render_alone(
+    note: &str,
+    backticks: &memchr::memmem::Finder,
+    tildes: &memchr::memmem::Finder,
+) -> bool {
+    let b = note.as_bytes();
+    if memchr::memchr2(b'`', b'~', b).is_some() && (backticks.find(b).is_some() || tildes.find(b).is_some()) {
+        return true;
+    }
+    memchr::memchr_iter(b'<', b).any(|i| {
+        let rest = &b[i + 1..];
+        matches!(rest.first(), Some(b'!' | b'?'))
+            || ["pre", "script", "style", "textarea"]
+                .iter()
+                .any(|t| rest.len() >= t.len() && rest[..t.len()].eq_ignore_ascii_case(t.as_bytes()))
+    })
 }
 
 /// Un-escapes a Note cell: literal `\\n` and `<br>` become newlines.
@@ -156,15 +206,19 @@ pub fn render_notes(
     let tildes = memchr::memmem::Finder::new("~~~");
     let mut batch = Batch {
         md: String::with_capacity(64 * 1024),
+        marks: Vec::new(),
+        marks_text: String::with_capacity(16 * 1024),
         demote: 2,
     };
     let mut chapters = Vec::new();
-    let mut cur_chapter: Option<String> = None;
-    let mut cur_verse: Option<String> = None;
+    let mut cur_chapter: Option<&str> = None;
+    let mut cur_verse: Option<&str> = None;
     let mut count = 0;
     let mut offset = 0usize;
     let mut cols: Option<Columns> = None;
     let mut cells: Vec<&str> = Vec::with_capacity(16);
+    let mut note_md = String::with_capacity(4096);
+    let mut note_html = String::with_capacity(4096);
     for (i, raw) in text.split_terminator('\n').enumerate() {
         let line_start = offset;
         offset += raw.len() + 1;
@@ -205,21 +259,21 @@ pub fn render_notes(
                 continue;
             }
         }
-        let get = |k: Option<usize>| k.and_then(|k| cells.get(k)).map(|s| s.trim()).unwrap_or("");
+        let get = |k: Option<usize>| k.and_then(|k| cells.get(k).copied()).map(str::trim).unwrap_or("");
         let (chap, verse) = match c.reference {
             Some(_) => {
                 let r = get(c.reference);
                 match r.split_once(':') {
-                    Some((a, b)) => (a.to_string(), b.to_string()),
+                    Some((a, b)) => (a, b),
                     None => {
                         w.at(line_start, format_args!("reference {r:?} is not CHAPTER:VERSE"));
-                        (r.to_string(), "intro".to_string())
+                        (r, "intro")
                     }
                 }
             }
-            None => (get(c.chapter).to_string(), get(c.verse).to_string()),
+            None => (get(c.chapter), get(c.verse)),
         };
-        if cur_chapter.as_deref() != Some(chap.as_str()) {
+        if cur_chapter != Some(chap) {
             let (id, label) = if chap == "front" {
                 ("front".to_string(), "Introduction".to_string())
             } else {
@@ -229,17 +283,18 @@ pub fn render_notes(
                 )
             };
             let id = ids.unique(&id);
-            let md = &mut batch.md;
-            md.push_str("<h2 class=\"tn-chapter\" id=\"");
-            push_attr(md, &id);
-            md.push_str("\">");
-            push_escaped(md, &label);
-            md.push_str("</h2>\n\n");
+            batch.structure(|md| {
+                md.push_str("<h2 class=\"tn-chapter\" id=\"");
+                push_attr(md, &id);
+                md.push_str("\">");
+                push_escaped(md, &label);
+                md.push_str("</h2>\n");
+            });
             chapters.push(nav(label, format!("{page}#{id}"), vec![]));
-            cur_chapter = Some(chap.clone());
+            cur_chapter = Some(chap);
             cur_verse = None;
         }
-        if cur_verse.as_deref() != Some(verse.as_str()) {
+        if cur_verse != Some(verse) {
             let base = if chap == "front" {
                 "front".to_string()
             } else {
@@ -248,7 +303,7 @@ pub fn render_notes(
             let first: String = verse.chars().take_while(|c| c.is_ascii_digit()).collect();
             let (id, label) = if verse == "intro" || first.is_empty() {
                 (
-                    format!("{base}-{}", crate::html::slug(&verse)),
+                    format!("{base}-{}", crate::html::slug(verse)),
                     if chap == "front" {
                         book.name.to_string()
                     } else {
@@ -262,47 +317,79 @@ pub fn render_notes(
                 )
             };
             let id = ids.unique(&id);
-            let md = &mut batch.md;
-            md.push_str("<h3 class=\"tn-verse\" id=\"");
-            push_attr(md, &id);
-            md.push_str("\">");
-            push_escaped(md, &label);
-            md.push_str("</h3>\n\n");
-            cur_verse = Some(verse.clone());
+            batch.structure(|md| {
+                md.push_str("<h3 class=\"tn-verse\" id=\"");
+                push_attr(md, &id);
+                md.push_str("\">");
+                push_escaped(md, &label);
+                md.push_str("</h3>\n");
+            });
+            cur_verse = Some(verse);
         }
         let note = cells.get(c.note).copied().unwrap_or("");
         let demote = if verse == "intro" { 2 } else { 4 };
-        let fenced = (memchr::memchr2(b'`', b'~', note.as_bytes()).is_some())
-            && (backticks.find(note.as_bytes()).is_some() || tildes.find(note.as_bytes()).is_some());
-        if demote != batch.demote || fenced {
+        if demote != batch.demote {
             batch.flush(&mut html, links, &mut ids);
             batch.demote = demote;
         }
+        note_md.clear();
+        append_note(&mut note_md, note);
+        note_html.clear();
+        let simple = simple_markdown::render_simple(&mut note_html, &note_md, Some(links));
+        let alone = !simple && must_render_alone(note, &backticks, &tildes);
+        if alone {
+            batch.flush(&mut html, links, &mut ids);
+        }
         let note_id = get(c.id);
-        let md = &mut batch.md;
-        md.push_str("<div class=\"tn-note\"");
-        if !note_id.is_empty() {
-            md.push_str(" id=\"");
-            if note_ids.insert(note_id) {
-                md.push_str("tn-");
-                push_attr(md, note_id);
-            } else {
-                push_attr(md, &ids.unique(&format!("tn-{note_id}")));
-            }
-            md.push('"');
-        }
-        md.push('>');
+        let note_id = if note_id.is_empty() {
+            None
+        } else if note_ids.insert(note_id) {
+            Some(("tn-", Cow::Borrowed(note_id)))
+        } else {
+            Some(("", Cow::Owned(ids.unique(&format!("tn-{note_id}")))))
+        };
         let quote = get(c.quote);
-        if !quote.is_empty() {
-            md.push_str("\n<h4 class=\"tn-quote\">");
-            push_escaped(md, &quote.replace(['\r', '\n'], " "));
-            md.push_str("</h4>");
+        let open = |md: &mut String| {
+            md.push_str("<div class=\"tn-note\"");
+            if let Some((prefix, id)) = &note_id {
+                md.push_str(" id=\"");
+                md.push_str(prefix);
+                push_attr(md, id);
+                md.push('"');
+            }
+            md.push_str(">\n");
+            if !quote.is_empty() {
+                md.push_str("<h4 class=\"tn-quote\">");
+                if quote.contains(['\r', '\n']) {
+                    push_escaped(md, &quote.replace(['\r', '\n'], " "));
+                } else {
+                    push_escaped(md, quote);
+                }
+                md.push_str("</h4>\n");
+            }
+        };
+        if simple {
+            // Rendered already: the note goes in with its wrapper, unparsed.
+            batch.structure(|md| {
+                open(md);
+                md.push_str(&note_html);
+                md.push_str("</div>\n");
+            });
+            count += 1;
+            continue;
         }
-        md.push_str("\n\n");
-        append_note(md, note);
-        md.push_str("\n\n</div>\n\n");
-        if fenced {
-            // A code fence could swallow what follows it: such a note is rendered on its own.
+        if may_continue_a_list(note) {
+            // As a raw HTML block, the opening closes the previous note's list.
+            open(&mut batch.md);
+            batch.md.push('\n');
+        } else {
+            batch.structure(open);
+        }
+        batch.md.push_str(&note_md);
+        batch.md.push_str("\n\n");
+        batch.structure(|md| md.push_str("</div>\n"));
+        if alone {
+            // A code fence or an HTML block could swallow what follows it.
             batch.flush(&mut html, links, &mut ids);
         }
         count += 1;
@@ -355,5 +442,57 @@ mod tests {
             r.warnings
         );
         assert_eq!(r.chapters.len(), 2);
+    }
+
+    #[test]
+    fn notes_never_run_into_each_other() {
+        let tsv = "Reference\tID\tTags\tSupportReference\tQuote\tOccurrence\tNote\n\
+1:1\ta1\t\t\t\t1\t- one\\n- two\n\
+1:1\ta2\t\t\t\t1\t- three\n\
+1:1\ta3\t\t\t\t1\tplain **four**\n\
+1:2\ta4\t\t\t\t1\t<!-- open comment\n\
+1:2\ta5\t\t\t\t1\t```\\nfence\n\
+1:3\ta6\t\t\tq\t1\tlast\n";
+        let none = |_: &str| None;
+        let r = render_notes(tsv, "tn_TIT.tsv", by_code("TIT").unwrap(), "57-TIT.html", &none);
+        let h = &r.html;
+        assert_eq!(r.notes, 6);
+        // Every note is its own well-nested div, in order.
+        let mut depth = 0i32;
+        for part in h.split('<').skip(1) {
+            if part.starts_with("div") {
+                depth += 1;
+                assert_eq!(depth, 1, "{h}");
+            } else if part.starts_with("/div") {
+                depth -= 1;
+            } else if part.starts_with("ul") || part.starts_with("li") || part.starts_with("p>") {
+                assert_eq!(depth, 1, "block outside a note: {h}");
+            }
+        }
+        assert_eq!(depth, 0, "{h}");
+        let order: Vec<_> = [
+            "tn-a1",
+            "one",
+            "two",
+            "tn-a2",
+            "three",
+            "tn-a3",
+            "<strong>four</strong>",
+            "tn-a4",
+            "tn-a5",
+            "fence",
+            "ch-1-v-3",
+            "tn-a6",
+            "last",
+        ]
+        .iter()
+        .map(|n| h.find(n).unwrap_or_else(|| panic!("{n} missing: {h}")))
+        .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}: {h}");
+        assert_eq!(h.matches("<ul>").count(), 2, "{h}");
+        assert!(
+            h.contains("<div class=\"tn-note\" id=\"tn-a6\">\n<h4 class=\"tn-quote\">q</h4>"),
+            "{h}"
+        );
     }
 }

@@ -339,3 +339,45 @@ fn usfm_js_fixtures_convert_without_panic() {
         );
     }
 }
+
+/// The fast path for one-line notes renders every note of en_tn it accepts
+/// exactly as pulldown-cmark does, and accepts most of them.
+#[test]
+fn simple_notes_render_like_pulldown_cmark() {
+    use tx_converter::markdown::{MdOptions, render};
+    use tx_converter::simple_markdown::render_simple;
+    use tx_converter::tsv::note_markdown;
+    let Some(corpus) = corpus() else { return };
+    let file = std::fs::File::open(corpus.join("repos/en_tn.v84.zip")).unwrap();
+    let mut zip = zip::ZipArchive::new(file).unwrap();
+    let rewrite = |u: &str| u.strip_prefix("rc://").map(|r| format!("https://door43.org/{r}"));
+    let opts = MdOptions {
+        demote: 4,
+        id_prefix: "tn-",
+        links: Some(&rewrite),
+    };
+    let (mut notes, mut accepted) = (0, 0);
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).unwrap();
+        if !entry.name().ends_with(".tsv") {
+            continue;
+        }
+        let mut text = String::new();
+        entry.read_to_string(&mut text).unwrap();
+        for line in text.lines().skip(1) {
+            let Some(cell) = line.split('\t').nth(6) else {
+                continue;
+            };
+            let md = note_markdown(cell);
+            notes += 1;
+            let mut fast = String::new();
+            if render_simple(&mut fast, &md, Some(&rewrite)) {
+                accepted += 1;
+                assert_eq!(fast, render(&md, &opts), "note {md:?}");
+            }
+        }
+    }
+    eprintln!("{accepted} of {notes} notes took the fast path");
+    assert!(notes > 90_000, "{notes}");
+    assert!(accepted * 2 > notes, "only {accepted} of {notes}");
+}
