@@ -110,6 +110,9 @@ impl BackendArgs {
 enum Bench {
     /// Convert inputs without writing; one line of figures per input.
     Convert {
+        /// Conversions of each input (the best and the median are shown).
+        #[arg(long, default_value_t = 5)]
+        repeat: usize,
         /// Repository folders or archives.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -207,7 +210,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench {
-            what: Bench::Convert { paths },
-        } => tokio::task::spawn_blocking(move || tx::bench::convert(&paths)).await?,
+            what: Bench::Convert { repeat, paths },
+        } => tokio::task::spawn_blocking(move || tx::bench::convert(&paths, repeat)).await?,
     }
 }

@@ -15,7 +15,7 @@ use tx_shared::domain::convert::{ConvertRequest, ConvertResult};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init_tracing();
+    tx_shared::aws::init_lambda_tracing();
     let config = Config::from_env()?;
     let aws = AwsClients::from_env().await?;
     // Archives of a whole Bible from a slow forge: minutes, not seconds.
@@ -34,16 +34,4 @@ async fn main() -> Result<(), Error> {
         Ok::<ConvertResult, Error>(tx_converter::handle(event.payload, deps).await)
     }))
     .await
-}
-
-/// Plain lines without colours or timestamps: CloudWatch adds its own.
-fn init_tracing() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_ansi(false)
-        .without_time()
-        .with_target(false)
-        .init();
 }

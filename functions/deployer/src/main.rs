@@ -14,7 +14,7 @@ use tx_shared::config::Config;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init_tracing();
+    tx_shared::aws::init_lambda_tracing();
     let config = Config::from_env()?;
     let aws = AwsClients::from_env().await?;
     let site = SiteConfig::new(&config.site_url, &config.cdn_url);
@@ -37,16 +37,4 @@ async fn main() -> Result<(), Error> {
         handle_s3(event.payload, deps).await.map_err(Error::from)
     }))
     .await
-}
-
-/// Plain lines without colours or timestamps: CloudWatch adds its own.
-fn init_tracing() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_ansi(false)
-        .without_time()
-        .with_target(false)
-        .init();
 }

@@ -50,7 +50,7 @@ fn trigger_of(payload: &Value) -> Trigger {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init_tracing();
+    tx_shared::aws::init_lambda_tracing();
     let config = Config::from_env()?;
     let aws = AwsClients::from_env().await?;
     // Callbacks to the webhook client: it answers quickly or is retried.
@@ -97,18 +97,6 @@ async fn dispatch(event: LambdaEvent<Value>, deps: &ManagerDeps) -> Result<Value
             Ok(serde_json::to_value(response)?)
         }
     }
-}
-
-/// Plain lines without colours or timestamps: CloudWatch adds its own.
-fn init_tracing() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_ansi(false)
-        .without_time()
-        .with_target(false)
-        .init();
 }
 
 #[cfg(test)]

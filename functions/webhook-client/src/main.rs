@@ -14,7 +14,7 @@ use tx_webhook_client::{ClientDeps, HttpForgeClient, handle_http};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init_tracing();
+    tx_shared::aws::init_lambda_tracing();
     let config = Config::from_env()?;
     let aws = AwsClients::from_env().await?;
     // The webhook answers within API Gateway's 29 s: the job manager's API
@@ -36,16 +36,4 @@ async fn main() -> Result<(), Error> {
     };
     let deps = &deps;
     lambda_http::run(service_fn(move |req| handle_http(req, deps))).await
-}
-
-/// Plain lines without colours or timestamps: CloudWatch adds its own.
-fn init_tracing() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_ansi(false)
-        .without_time()
-        .with_target(false)
-        .init();
 }
