@@ -60,7 +60,7 @@ pub async fn fetch(
         .get(source)
         .send()
         .await
-        .map_err(|e| ConvertError::Fetch(format!("{source}: {e}")))?;
+        .map_err(|e| ConvertError::Fetch(format!("{source}: {}", with_causes(&e))))?;
     if !resp.status().is_success() {
         return Err(ConvertError::Fetch(format!("{source}: HTTP {}", resp.status())));
     }
@@ -80,7 +80,7 @@ pub async fn fetch(
     while let Some(chunk) = resp
         .chunk()
         .await
-        .map_err(|e| ConvertError::Fetch(format!("{source}: {e}")))?
+        .map_err(|e| ConvertError::Fetch(format!("{source}: {}", with_causes(&e))))?
     {
         total += chunk.len() as u64;
         if total > limits.max_archive_bytes {
@@ -95,6 +95,19 @@ pub async fn fetch(
     }
     file.flush().await.map_err(|e| ConvertError::io(&label, e))?;
     Ok(total)
+}
+
+/// An HTTP error with its causes (`error sending request: … dns error: …`):
+/// reqwest's own message alone does not say why a forge was unreachable.
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 #[cfg(test)]
