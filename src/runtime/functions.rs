@@ -132,7 +132,7 @@ impl Functions {
                 website: website.clone(),
                 jobs,
                 manifests,
-                site: site_config(config),
+                site: SiteConfig::from_config(config),
             },
             cdn,
             website,
@@ -154,13 +154,4 @@ fn in_process_converter(config: &Config, deps: ConverterDeps) -> InProcessInvoke
         })
     });
     InProcessInvoker::new().register(&config.converter_function, convert)
-}
-
-/// The deployer's site settings; `TX_TEMPLATES_DIR` overrides the templates.
-fn site_config(config: &Config) -> SiteConfig {
-    let site = SiteConfig::new(&config.site_url, &config.cdn_url);
-    match std::env::var("TX_TEMPLATES_DIR") {
-        Ok(dir) if !dir.is_empty() => site.with_templates_dir(dir),
-        _ => site,
-    }
 }

@@ -9,15 +9,12 @@ use std::time::Duration;
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use tx_converter::{ConverterDeps, Limits};
-use tx_shared::aws::{AwsClients, S3Store};
-use tx_shared::config::Config;
+use tx_shared::aws::S3Store;
 use tx_shared::domain::convert::{ConvertRequest, ConvertResult};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tx_shared::aws::init_lambda_tracing();
-    let config = Config::from_env()?;
-    let aws = AwsClients::from_env().await?;
+    let (config, aws) = tx_shared::aws::cold_start().await?;
     // Archives of a whole Bible from a slow forge: minutes, not seconds.
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))

@@ -29,6 +29,17 @@ impl SiteConfig {
         }
     }
 
+    /// The settings of a deployment: its URLs from `config`, and templates
+    /// overridden from `TX_TEMPLATES_DIR` when that is set (the same rule on
+    /// Lambda and in `tx serve`).
+    pub fn from_config(config: &tx_shared::config::Config) -> SiteConfig {
+        let site = SiteConfig::new(&config.site_url, &config.cdn_url);
+        match std::env::var("TX_TEMPLATES_DIR") {
+            Ok(dir) if !dir.is_empty() => site.with_templates_dir(dir),
+            _ => site,
+        }
+    }
+
     /// The same settings with templates overridden from `dir`.
     pub fn with_templates_dir(mut self, dir: impl Into<PathBuf>) -> SiteConfig {
         self.templates_dir = Some(dir.into());

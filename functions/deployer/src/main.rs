@@ -9,19 +9,12 @@ use std::sync::Arc;
 use aws_lambda_events::event::s3::S3Event;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use tx_deployer::{DeployerDeps, SiteConfig, handle_s3};
-use tx_shared::aws::{AwsClients, DynamoJobTable, DynamoManifestTable, S3Store};
-use tx_shared::config::Config;
+use tx_shared::aws::{DynamoJobTable, DynamoManifestTable, S3Store};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tx_shared::aws::init_lambda_tracing();
-    let config = Config::from_env()?;
-    let aws = AwsClients::from_env().await?;
-    let site = SiteConfig::new(&config.site_url, &config.cdn_url);
-    let site = match std::env::var("TX_TEMPLATES_DIR") {
-        Ok(dir) if !dir.is_empty() => site.with_templates_dir(dir),
-        _ => site,
-    };
+    let (config, aws) = tx_shared::aws::cold_start().await?;
+    let site = SiteConfig::from_config(&config);
     let deps = DeployerDeps {
         cdn: Arc::new(S3Store::new(aws.s3.clone(), &config.cdn_bucket)),
         website: Arc::new(S3Store::new(aws.s3.clone(), &config.website_bucket)),

@@ -15,8 +15,7 @@ use lambda_http::{Adapter, Service};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
 use tx_job_manager::{ManagerDeps, ModuleRegistry, handle_http, handle_stream, handle_sweep};
-use tx_shared::aws::{AwsClients, DynamoJobTable, DynamoManifestTable, LambdaInvoker};
-use tx_shared::config::Config;
+use tx_shared::aws::{DynamoJobTable, DynamoManifestTable, LambdaInvoker};
 use tx_shared::ports::SystemClock;
 
 /// What triggered an invocation.
@@ -50,9 +49,7 @@ fn trigger_of(payload: &Value) -> Trigger {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tx_shared::aws::init_lambda_tracing();
-    let config = Config::from_env()?;
-    let aws = AwsClients::from_env().await?;
+    let (config, aws) = tx_shared::aws::cold_start().await?;
     // Callbacks to the webhook client: it answers quickly or is retried.
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(3))

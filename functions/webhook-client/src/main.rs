@@ -7,16 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lambda_http::{Error, service_fn};
-use tx_shared::aws::{AwsClients, DynamoManifestTable, S3Store};
-use tx_shared::config::Config;
+use tx_shared::aws::{DynamoManifestTable, S3Store};
 use tx_shared::ports::SystemClock;
 use tx_webhook_client::{ClientDeps, HttpForgeClient, handle_http};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tx_shared::aws::init_lambda_tracing();
-    let config = Config::from_env()?;
-    let aws = AwsClients::from_env().await?;
+    let (config, aws) = tx_shared::aws::cold_start().await?;
     // The webhook answers within API Gateway's 29 s: the job manager's API
     // and the forge's status API get a few seconds each, never more.
     let http = reqwest::Client::builder()

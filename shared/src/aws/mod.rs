@@ -5,11 +5,11 @@
 //! Everything is built from one [`AwsClients`], made once per process (once
 //! per Lambda cold start) with [`AwsClients::from_env`].
 
+pub mod cold_start;
 pub mod config;
 pub mod dynamo_jobs;
 pub mod dynamo_manifests;
 pub mod lambda;
-pub mod lambda_log;
 pub mod provision;
 pub mod s3;
 pub mod s3_event;
@@ -17,11 +17,11 @@ pub mod sdk_error;
 pub mod sqs;
 pub mod streams;
 
+pub use cold_start::{cold_start, init_lambda_tracing};
 pub use config::{AwsClients, AwsConfigError, AwsOptions, AwsTimeouts};
 pub use dynamo_jobs::{DynamoJobTable, REPO_INDEX};
 pub use dynamo_manifests::DynamoManifestTable;
 pub use lambda::LambdaInvoker;
-pub use lambda_log::init_lambda_tracing;
 pub use s3::S3Store;
 pub use s3_event::{EventObject, event_object};
 pub use sqs::{QueueError, QueuedS3Event, S3EventQueue, parse_notification};
