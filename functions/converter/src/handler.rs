@@ -27,9 +27,26 @@ pub struct ConverterDeps {
 }
 
 /// Fetches the source, converts it, uploads the zip to `deps.cdn` at
-/// `req.output_key`. Never panics.
+/// `req.output_key`. Never panics. Logs one line per conversion, so an
+/// operator reading CloudWatch (or `tx serve`'s output) sees what was
+/// converted, how long it took and how it ended without opening the bucket.
 pub async fn handle(req: ConvertRequest, deps: &ConverterDeps) -> ConvertResult {
-    match run(&req, deps).await {
+    let started = std::time::Instant::now();
+    let outcome = run(&req, deps).await;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    match &outcome {
+        Ok(report) => tracing::info!(
+            identifier = %req.identifier,
+            resource_type = report.manifest.resource_type.as_str(),
+            input_format = %report.input_format,
+            warnings = report.warnings.len(),
+            errors = report.errors.len(),
+            elapsed_ms,
+            "converted"
+        ),
+        Err(e) => tracing::warn!(identifier = %req.identifier, elapsed_ms, "conversion failed: {e}"),
+    }
+    match outcome {
         Ok(report) => ConvertResult {
             success: true,
             log: report.log,

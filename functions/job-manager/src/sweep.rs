@@ -7,7 +7,9 @@
 //! - A `requested` job older than [`STALE_REQUESTED`] whose stream record was
 //!   lost (or filtered by a failed mapping) is touched: rewritten unchanged but
 //!   for its version, which emits a fresh MODIFY record. A job that was only
-//!   slow is safe: the claim is conditional, so it still runs once.
+//!   slow is safe: the claim is conditional, so it still runs once. A job
+//!   requeued by this same pass already has its fresh MODIFY record and is
+//!   left alone, so one pass writes at most one record per job.
 
 use chrono::Duration;
 use serde::Serialize;
@@ -65,6 +67,9 @@ pub async fn handle_sweep(deps: &ManagerDeps) -> Result<SweepReport, TableError>
         }
     }
     for job in deps.jobs.by_status(JobStatus::Requested).await? {
+        if report.requeued.contains(&job.job_id) {
+            continue;
+        }
         let waiting_since = job.started_at.unwrap_or(job.created_at);
         if now - waiting_since < STALE_REQUESTED {
             continue;

@@ -296,6 +296,38 @@ async fn sweep_reannounces_a_requested_job_whose_record_was_lost() {
     assert_eq!(last["dynamodb"]["NewImage"]["status"], json!({"S": "requested"}));
 }
 
+#[tokio::test]
+async fn one_sweep_writes_one_record_for_a_requeued_job() {
+    let h = harness(ok_converter);
+    let created = request_job(request(C1, "d1"), &h.deps).await.unwrap();
+    // Claimed long ago: a requeue makes it `requested` with an old start
+    // time, which the same pass must not take for a lost announcement.
+    let mut started = created.job.clone();
+    started.status = JobStatus::Started;
+    started.attempts = 1;
+    started.started_at = Some(h.clock.now_plus(0));
+    started.deadline = Some(h.clock.now_plus(60));
+    h.backend
+        .jobs
+        .update(&started, created.job.version)
+        .await
+        .unwrap();
+    let before = h.backend.events.pending(JOB_STREAM, "test", 100).unwrap().len();
+
+    h.clock.advance(Duration::minutes(5));
+    let report = handle_sweep(&h.deps).await.unwrap();
+    assert_eq!(report.requeued, vec![created.job.job_id.clone()]);
+    assert!(report.touched.is_empty(), "{report:?}");
+    let records = h.backend.events.pending(JOB_STREAM, "test", 100).unwrap();
+    assert_eq!(records.len(), before + 1);
+
+    // The next pass, still before the job has been claimed again, does
+    // re-announce it: its record may have been lost too.
+    h.clock.advance(Duration::minutes(3));
+    let report = handle_sweep(&h.deps).await.unwrap();
+    assert_eq!(report.touched, vec![created.job.job_id.clone()]);
+}
+
 trait NowPlus {
     fn now_plus(&self, secs: i64) -> chrono::DateTime<Utc>;
 }
