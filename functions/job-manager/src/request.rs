@@ -141,6 +141,7 @@ fn new_job(req: &JobRequest, deps: &ManagerDeps) -> Job {
         warnings: Vec::new(),
         errors: Vec::new(),
         output: None,
+        callback_pending: false,
     };
     apply_request(&mut job, req);
     job

@@ -13,7 +13,7 @@ use tx_shared::domain::convert::ConvertResult;
 use tx_shared::domain::job::{Job, JobResult, JobStatus, output_key};
 use tx_shared::ports::{InvokeError, TableError};
 
-use crate::callback::post_callback;
+use crate::callback::{Retry, deliver};
 use crate::deps::ManagerDeps;
 
 /// What became of a stream record's job.
@@ -110,7 +110,8 @@ fn failed(message: String) -> ConvertResult {
     }
 }
 
-/// Records the converter's result on the started job, then posts the callback.
+/// Records the converter's result on the started job (with its callback
+/// pending, in the same write), then delivers the callback.
 async fn finish(started: Job, result: ConvertResult, deps: &ManagerDeps) -> Result<RunOutcome, TableError> {
     let now = deps.clock.now();
     let mut done = started.clone();
@@ -134,6 +135,7 @@ async fn finish(started: Job, result: ConvertResult, deps: &ManagerDeps) -> Resu
     if let Some(f) = result.input_format {
         done.input_format = f;
     }
+    done.callback_pending = done.callback.is_some();
     done.message = Some(match outcome {
         JobResult::Failed => done
             .errors
@@ -152,7 +154,7 @@ async fn finish(started: Job, result: ConvertResult, deps: &ManagerDeps) -> Resu
         }
         Err(e) => return Err(e),
     };
-    post_callback(&stored, deps).await;
+    let (_, stored) = deliver(stored, Retry::ON_FINISH, deps).await;
     Ok(RunOutcome::Finished(Box::new(stored)))
 }
 
@@ -186,11 +188,9 @@ pub async fn fail_job(job: &Job, message: String, deps: &ManagerDeps) -> Result<
     done.log
         .push(format!("{}: failed: {message}", tx_shared::time::format(&now)));
     done.message = Some(message);
+    done.callback_pending = done.callback.is_some();
     match deps.jobs.update(&done, job.version).await {
-        Ok(stored) => {
-            post_callback(&stored, deps).await;
-            Ok(Some(stored))
-        }
+        Ok(stored) => Ok(Some(deliver(stored, Retry::ON_FINISH, deps).await.1)),
         Err(TableError::Conflict(_)) => Ok(None),
         Err(e) => Err(e),
     }

@@ -10,17 +10,36 @@
 //!   slow is safe: the claim is conditional, so it still runs once. A job
 //!   requeued by this same pass already has its fresh MODIFY record and is
 //!   left alone, so one pass writes at most one record per job.
+//! - A finished job whose callback is still pending
+//!   ([`Job::callback_pending`](tx_shared::domain::job::Job::callback_pending))
+//!   [`CALLBACK_RESEND_AFTER`] after it ended (its client was down, or the
+//!   manager stopped between the write and the post) is posted again, one
+//!   short try per job per sweep, until [`CALLBACK_GIVE_UP`]; then the job's
+//!   log says it was given up on.
 
 use chrono::Duration;
 use serde::Serialize;
 use tx_shared::domain::job::JobStatus;
 use tx_shared::ports::TableError;
 
+use crate::callback::{Delivery, Retry, deliver};
 use crate::deps::ManagerDeps;
 use crate::run::fail_job;
 
 /// How long a requested job may wait before the sweep re-announces it.
 pub const STALE_REQUESTED: Duration = Duration::minutes(2);
+
+/// How long after a job ended its pending callback is left to the manager
+/// that finished it (four posts of up to 30 s with backoff) before the sweep
+/// posts it again.
+pub const CALLBACK_RESEND_AFTER: Duration = Duration::minutes(5);
+
+/// How long the sweep keeps re-sending a callback.
+pub const CALLBACK_GIVE_UP: Duration = Duration::days(1);
+
+/// Callbacks posted per sweep at most: with a client down, each costs up to
+/// [`Retry::FROM_SWEEP`]'s timeout, and a sweep must end before the next.
+pub const CALLBACK_RESENDS_PER_SWEEP: usize = 10;
 
 /// What a sweep did (logged, and returned to the schedule's invocation).
 #[derive(Debug, Default, Clone, PartialEq, Serialize)]
@@ -31,6 +50,25 @@ pub struct SweepReport {
     pub failed: Vec<String>,
     /// Requested jobs re-announced.
     pub touched: Vec<String>,
+    /// Finished jobs whose callback was posted again and answered (2xx, or a
+    /// 4xx refusal that another post cannot change).
+    pub callbacks_answered: Vec<String>,
+    /// Finished jobs whose callback was posted again, still without answer.
+    pub callbacks_failed: Vec<String>,
+    /// Finished jobs whose callback was given up on after [`CALLBACK_GIVE_UP`].
+    pub callbacks_given_up: Vec<String>,
+}
+
+impl SweepReport {
+    /// Whether the sweep did anything worth a log line.
+    pub fn is_empty(&self) -> bool {
+        self.requeued.is_empty()
+            && self.failed.is_empty()
+            && self.touched.is_empty()
+            && self.callbacks_answered.is_empty()
+            && self.callbacks_failed.is_empty()
+            && self.callbacks_given_up.is_empty()
+    }
 }
 
 /// Runs one sweep.
@@ -80,8 +118,46 @@ pub async fn handle_sweep(deps: &ManagerDeps) -> Result<SweepReport, TableError>
             Err(e) => return Err(e),
         }
     }
-    if !(report.requeued.is_empty() && report.failed.is_empty() && report.touched.is_empty()) {
+    resend_callbacks(deps, &mut report).await?;
+    if !report.is_empty() {
         tracing::info!(?report, "sweep");
     }
     Ok(report)
+}
+
+/// Posts again the callbacks still pending, oldest job first.
+async fn resend_callbacks(deps: &ManagerDeps, report: &mut SweepReport) -> Result<(), TableError> {
+    let now = deps.clock.now();
+    let mut posted = 0;
+    for job in deps.jobs.pending_callbacks().await? {
+        let age = now - job.ended_at.unwrap_or(job.created_at);
+        if age < CALLBACK_RESEND_AFTER {
+            continue;
+        }
+        if age >= CALLBACK_GIVE_UP {
+            let mut given_up = job.clone();
+            given_up.callback_pending = false;
+            given_up.log.push(format!(
+                "{}: callback not delivered within {} h; given up",
+                tx_shared::time::format(&now),
+                CALLBACK_GIVE_UP.num_hours()
+            ));
+            match deps.jobs.update(&given_up, job.version).await {
+                Ok(_) => report.callbacks_given_up.push(job.job_id.clone()),
+                Err(TableError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+            continue;
+        }
+        if posted == CALLBACK_RESENDS_PER_SWEEP {
+            continue;
+        }
+        posted += 1;
+        let id = job.job_id.clone();
+        match deliver(job, Retry::FROM_SWEEP, deps).await.0 {
+            Delivery::Failed => report.callbacks_failed.push(id),
+            Delivery::Delivered | Delivery::Refused => report.callbacks_answered.push(id),
+        }
+    }
+    Ok(())
 }

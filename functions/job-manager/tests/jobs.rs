@@ -1,8 +1,8 @@
 //! The job manager against the real local adapters (SQLite table with its
 //! stream log), a manual clock, and an in-process converter function.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::{Value, json};
@@ -326,6 +326,151 @@ async fn one_sweep_writes_one_record_for_a_requeued_job() {
     h.clock.advance(Duration::minutes(3));
     let report = handle_sweep(&h.deps).await.unwrap();
     assert_eq!(report.touched, vec![created.job.job_id.clone()]);
+}
+
+/// A webhook client on 127.0.0.1 that answers 503 until `up` is set and
+/// keeps every callback it was sent (body, signature header).
+struct Client {
+    url: String,
+    up: Arc<AtomicBool>,
+    posts: Posts,
+}
+
+/// Each callback received: raw body and signature header.
+type Posts = Arc<Mutex<Vec<(Vec<u8>, String)>>>;
+
+async fn client() -> Client {
+    use axum::http::{HeaderMap, StatusCode};
+    let up = Arc::new(AtomicBool::new(false));
+    let posts: Posts = Arc::default();
+    let (up2, posts2) = (up.clone(), posts.clone());
+    let app = axum::Router::new().route(
+        "/client/callback",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let (up, posts) = (up2.clone(), posts2.clone());
+            async move {
+                let signature = headers
+                    .get(tx_shared::signature::CALLBACK_SIGNATURE_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                posts.lock().unwrap().push((body.to_vec(), signature));
+                if up.load(Ordering::SeqCst) {
+                    StatusCode::OK
+                } else {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Client {
+        url: format!("http://{addr}/client/callback"),
+        up,
+        posts,
+    }
+}
+
+impl Client {
+    fn posts(&self) -> usize {
+        self.posts.lock().unwrap().len()
+    }
+}
+
+#[tokio::test]
+async fn a_callback_lost_while_the_client_was_down_is_sent_again_by_the_sweep() {
+    let h = harness(ok_converter);
+    let client = client().await;
+    let mut req = request(C1, "d1");
+    req.callback = Some(client.url.clone());
+    let created = request_job(req, &h.deps).await.unwrap();
+    let id = created.job.job_id.clone();
+
+    // The job finishes while the client is down: the result is stored, the
+    // callback stays pending after the manager's own attempts.
+    handle_stream(stream_event(&h), &h.deps).await;
+    let job = h.backend.jobs.get(&id).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Finished);
+    assert!(job.callback_pending);
+    assert_eq!(client.posts(), 4, "four attempts on finish");
+
+    // Too soon for the sweep: the manager that finished it may still be posting.
+    let report = handle_sweep(&h.deps).await.unwrap();
+    assert!(report.is_empty(), "{report:?}");
+    assert_eq!(client.posts(), 4);
+
+    // Still down: one short try per sweep.
+    h.clock.advance(Duration::minutes(6));
+    let report = handle_sweep(&h.deps).await.unwrap();
+    assert_eq!(report.callbacks_failed, vec![id.clone()]);
+    assert_eq!(client.posts(), 5);
+    assert!(h.backend.jobs.get(&id).await.unwrap().unwrap().callback_pending);
+
+    // Back up: the next sweep delivers the finished job, signed, and is done with it.
+    client.up.store(true, Ordering::SeqCst);
+    h.clock.advance(Duration::minutes(5));
+    let report = handle_sweep(&h.deps).await.unwrap();
+    assert_eq!(report.callbacks_answered, vec![id.clone()]);
+    {
+        let posts = client.posts.lock().unwrap();
+        let (raw, signature) = posts.last().unwrap();
+        let body: Value = serde_json::from_slice(raw).unwrap();
+        assert_eq!(body["job_id"], json!(id));
+        assert_eq!(body["status"], json!("finished"));
+        let secret = h.deps.config.callback_secret.as_bytes();
+        assert!(
+            tx_shared::signature::verify_hex(secret, raw, signature.trim_start_matches("sha256=")),
+            "the re-sent callback is signed"
+        );
+    }
+    let job = h.backend.jobs.get(&id).await.unwrap().unwrap();
+    assert!(!job.callback_pending);
+    assert_eq!(job.result, Some(JobResult::Warnings), "the result is untouched");
+    h.clock.advance(Duration::minutes(5));
+    assert!(handle_sweep(&h.deps).await.unwrap().is_empty());
+    assert_eq!(client.posts(), 6);
+}
+
+#[tokio::test]
+async fn a_callback_pending_for_a_day_is_given_up_with_a_log_line() {
+    let h = harness(ok_converter);
+    let client = client().await;
+    let mut req = request(C1, "d1");
+    req.callback = Some(client.url.clone());
+    let id = request_job(req, &h.deps).await.unwrap().job.job_id;
+    handle_stream(stream_event(&h), &h.deps).await;
+    assert_eq!(client.posts(), 4);
+
+    h.clock.advance(Duration::hours(25));
+    let report = handle_sweep(&h.deps).await.unwrap();
+    assert_eq!(report.callbacks_given_up, vec![id.clone()]);
+    assert_eq!(client.posts(), 4, "not posted again");
+    let job = h.backend.jobs.get(&id).await.unwrap().unwrap();
+    assert!(!job.callback_pending);
+    assert!(
+        job.log
+            .last()
+            .unwrap()
+            .contains("callback not delivered within 24 h; given up"),
+        "{:?}",
+        job.log
+    );
+}
+
+#[tokio::test]
+async fn a_delivered_callback_leaves_nothing_pending() {
+    let h = harness(ok_converter);
+    let client = client().await;
+    client.up.store(true, Ordering::SeqCst);
+    let mut req = request(C1, "d1");
+    req.callback = Some(client.url.clone());
+    let id = request_job(req, &h.deps).await.unwrap().job.job_id;
+    handle_stream(stream_event(&h), &h.deps).await;
+    assert_eq!(client.posts(), 1);
+    assert!(!h.backend.jobs.get(&id).await.unwrap().unwrap().callback_pending);
+    assert!(h.backend.jobs.pending_callbacks().await.unwrap().is_empty());
 }
 
 trait NowPlus {

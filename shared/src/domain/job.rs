@@ -197,6 +197,12 @@ pub struct Job {
     /// Key of the converter's output zip in the CDN bucket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
+    /// Set in the same write that finishes a job with a callback, cleared
+    /// once the callback is delivered (or refused for good). A client that
+    /// was down when the job finished would otherwise never publish the
+    /// site: the sweep re-sends every callback still pending.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub callback_pending: bool,
 }
 
 /// How long a finished job's row is kept before the table's TTL removes it.

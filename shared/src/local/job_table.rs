@@ -125,6 +125,14 @@ impl JobTable for SqliteJobTable {
             &[&status.as_str()],
         )
     }
+
+    async fn pending_callbacks(&self) -> Result<Vec<Job>, TableError> {
+        self.query(
+            "SELECT item FROM jobs WHERE status = ?1 AND json_extract(item, '$.callback_pending') = 1
+             ORDER BY created_at, job_id",
+            &[&JobStatus::Finished.as_str()],
+        )
+    }
 }
 
 /// Reads a job out of a stream image (`NewImage`/`OldImage`).

@@ -38,4 +38,9 @@ pub trait JobTable: Send + Sync {
 
     /// Every job in a status (the sweep's scan).
     async fn by_status(&self, status: JobStatus) -> Result<Vec<Job>, TableError>;
+
+    /// Finished jobs whose callback has not been delivered yet
+    /// ([`Job::callback_pending`]), oldest first. Filtered by the backend, so
+    /// the sweep does not read every finished job with its logs.
+    async fn pending_callbacks(&self) -> Result<Vec<Job>, TableError>;
 }

@@ -55,6 +55,7 @@ pub fn job(id: &str, repo: &str, minutes: i64) -> Job {
         warnings: Vec::new(),
         errors: Vec::new(),
         output: None,
+        callback_pending: false,
     }
 }
 
@@ -74,6 +75,7 @@ pub fn finished(mut job: Job) -> Job {
     ];
     job.warnings = vec!["43-JHN.usfm:12: unknown marker \\zz".to_string()];
     job.output = Some(format!("tx/job/{}.zip", job.job_id));
+    job.callback_pending = true;
     job
 }
 

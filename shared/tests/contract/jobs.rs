@@ -13,6 +13,7 @@ pub async fn suite(adapter: &str, table: &dyn JobTable) {
     rows_round_trip_every_field(adapter, table).await;
     by_repo_is_newest_first_and_limited(adapter, table).await;
     by_status_finds_exactly_that_status(adapter, table).await;
+    pending_callbacks_are_finished_and_undelivered(adapter, table).await;
 }
 
 async fn insert_twice_conflicts(adapter: &str, table: &dyn JobTable) {
@@ -231,5 +232,61 @@ async fn by_status_finds_exactly_that_status(adapter: &str, table: &dyn JobTable
         requested.len() >= 7,
         "[{adapter}] by_status requested found {}",
         requested.len()
+    );
+}
+
+async fn pending_callbacks_are_finished_and_undelivered(adapter: &str, table: &dyn JobTable) {
+    for (id, minutes, status, pending) in [
+        ("pc-2", 42, JobStatus::Finished, true),
+        ("pc-x", 41, JobStatus::Finished, false),
+        ("pc-1", 40, JobStatus::Finished, true),
+        // The flag only counts on finished rows.
+        ("pc-y", 43, JobStatus::Started, true),
+    ] {
+        let j = table
+            .insert(&job(id, "di/fr_tn", minutes))
+            .await
+            .unwrap_or_else(|e| panic!("[{adapter}] insert {id}: {e}"));
+        let mut moved = j.clone();
+        moved.status = status;
+        moved.callback_pending = pending;
+        table
+            .update(&moved, j.version)
+            .await
+            .unwrap_or_else(|e| panic!("[{adapter}] update {id}: {e}"));
+    }
+    let ids = |jobs: Vec<tx_shared::domain::job::Job>| -> Vec<String> {
+        jobs.into_iter().map(|j| j.job_id).collect()
+    };
+    let pending = table
+        .pending_callbacks()
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] pending_callbacks: {e}"));
+    // `rt-1`, finished with its callback pending, is left by an earlier case.
+    assert_eq!(
+        ids(pending),
+        ["rt-1", "pc-1", "pc-2"],
+        "[{adapter}] pending callbacks, oldest first"
+    );
+
+    let one = table
+        .get("pc-1")
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] get: {e}"))
+        .unwrap_or_else(|| panic!("[{adapter}] pc-1 is gone"));
+    let mut delivered = one.clone();
+    delivered.callback_pending = false;
+    table
+        .update(&delivered, one.version)
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] update pc-1: {e}"));
+    let pending = table
+        .pending_callbacks()
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] pending_callbacks: {e}"));
+    assert_eq!(
+        ids(pending),
+        ["rt-1", "pc-2"],
+        "[{adapter}] a delivered callback is no longer pending"
     );
 }

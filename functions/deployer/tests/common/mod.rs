@@ -180,6 +180,7 @@ pub fn job(owner: &str, repo: &str, commit: &str, minutes: i64) -> Job {
         warnings: vec![],
         errors: vec![],
         output: None,
+        callback_pending: false,
     }
 }
 

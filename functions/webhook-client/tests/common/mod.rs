@@ -156,6 +156,7 @@ pub fn job_for(request: &JobRequest, job_id: &str) -> Job {
         warnings: vec![],
         errors: vec![],
         output: None,
+        callback_pending: false,
     }
 }
 
