@@ -379,18 +379,23 @@ impl Client {
     }
 }
 
+/// Requests a job calling back `client` and runs it to `finished` through
+/// the stream; returns its id.
+async fn finish_job_calling_back(h: &Harness, client: &Client) -> String {
+    let mut req = request(C1, "d1");
+    req.callback = Some(client.url.clone());
+    let id = request_job(req, &h.deps).await.unwrap().job.job_id;
+    handle_stream(stream_event(h), &h.deps).await;
+    id
+}
+
 #[tokio::test]
 async fn a_callback_lost_while_the_client_was_down_is_sent_again_by_the_sweep() {
     let h = harness(ok_converter);
     let client = client().await;
-    let mut req = request(C1, "d1");
-    req.callback = Some(client.url.clone());
-    let created = request_job(req, &h.deps).await.unwrap();
-    let id = created.job.job_id.clone();
-
     // The job finishes while the client is down: the result is stored, the
     // callback stays pending after the manager's own attempts.
-    handle_stream(stream_event(&h), &h.deps).await;
+    let id = finish_job_calling_back(&h, &client).await;
     let job = h.backend.jobs.get(&id).await.unwrap().unwrap();
     assert_eq!(job.status, JobStatus::Finished);
     assert!(job.callback_pending);
@@ -437,10 +442,7 @@ async fn a_callback_lost_while_the_client_was_down_is_sent_again_by_the_sweep() 
 async fn a_callback_pending_for_a_day_is_given_up_with_a_log_line() {
     let h = harness(ok_converter);
     let client = client().await;
-    let mut req = request(C1, "d1");
-    req.callback = Some(client.url.clone());
-    let id = request_job(req, &h.deps).await.unwrap().job.job_id;
-    handle_stream(stream_event(&h), &h.deps).await;
+    let id = finish_job_calling_back(&h, &client).await;
     assert_eq!(client.posts(), 4);
 
     h.clock.advance(Duration::hours(25));
@@ -464,10 +466,7 @@ async fn a_delivered_callback_leaves_nothing_pending() {
     let h = harness(ok_converter);
     let client = client().await;
     client.up.store(true, Ordering::SeqCst);
-    let mut req = request(C1, "d1");
-    req.callback = Some(client.url.clone());
-    let id = request_job(req, &h.deps).await.unwrap().job.job_id;
-    handle_stream(stream_event(&h), &h.deps).await;
+    let id = finish_job_calling_back(&h, &client).await;
     assert_eq!(client.posts(), 1);
     assert!(!h.backend.jobs.get(&id).await.unwrap().unwrap().callback_pending);
     assert!(h.backend.jobs.pending_callbacks().await.unwrap().is_empty());

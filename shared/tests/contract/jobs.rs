@@ -255,16 +255,9 @@ async fn pending_callbacks_are_finished_and_undelivered(adapter: &str, table: &d
             .await
             .unwrap_or_else(|e| panic!("[{adapter}] update {id}: {e}"));
     }
-    let ids = |jobs: Vec<tx_shared::domain::job::Job>| -> Vec<String> {
-        jobs.into_iter().map(|j| j.job_id).collect()
-    };
-    let pending = table
-        .pending_callbacks()
-        .await
-        .unwrap_or_else(|e| panic!("[{adapter}] pending_callbacks: {e}"));
     // `rt-1`, finished with its callback pending, is left by an earlier case.
     assert_eq!(
-        ids(pending),
+        pending_ids(adapter, table).await,
         ["rt-1", "pc-1", "pc-2"],
         "[{adapter}] pending callbacks, oldest first"
     );
@@ -280,13 +273,19 @@ async fn pending_callbacks_are_finished_and_undelivered(adapter: &str, table: &d
         .update(&delivered, one.version)
         .await
         .unwrap_or_else(|e| panic!("[{adapter}] update pc-1: {e}"));
-    let pending = table
-        .pending_callbacks()
-        .await
-        .unwrap_or_else(|e| panic!("[{adapter}] pending_callbacks: {e}"));
     assert_eq!(
-        ids(pending),
+        pending_ids(adapter, table).await,
         ["rt-1", "pc-2"],
         "[{adapter}] a delivered callback is no longer pending"
     );
+}
+
+async fn pending_ids(adapter: &str, table: &dyn JobTable) -> Vec<String> {
+    table
+        .pending_callbacks()
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] pending_callbacks: {e}"))
+        .into_iter()
+        .map(|j| j.job_id)
+        .collect()
 }
