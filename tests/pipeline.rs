@@ -32,7 +32,8 @@ async fn json_of(store: &dyn ObjectStore, key: &str) -> Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
-/// The statuses a job went through, as its stream records tell.
+/// The statuses a job went through, as its stream records tell; a write that
+/// leaves the callback pending is marked so.
 fn stream_statuses(runtime: &Runtime, job_id: &str) -> Vec<String> {
     runtime
         .local()
@@ -43,10 +44,13 @@ fn stream_statuses(runtime: &Runtime, job_id: &str) -> Vec<String> {
         .into_iter()
         .filter(|e| e.record["dynamodb"]["Keys"]["job_id"]["S"] == job_id)
         .map(|e| {
-            e.record["dynamodb"]["NewImage"]["status"]["S"]
-                .as_str()
-                .unwrap_or("")
-                .to_string()
+            let image = &e.record["dynamodb"]["NewImage"];
+            let status = image["status"]["S"].as_str().unwrap_or("").to_string();
+            if image["callback_pending"]["BOOL"] == true {
+                status + " (callback pending)"
+            } else {
+                status
+            }
         })
         .collect()
 }
@@ -81,10 +85,11 @@ async fn a_push_becomes_a_published_site() {
         );
         assert_eq!(job.attempts, 1);
 
-        // Thread 2 as the stream saw it.
+        // Thread 2 as the stream saw it: finished with the callback pending,
+        // then the write that records its delivery.
         assert_eq!(
             stream_statuses(&demo.runtime, &job.job_id),
-            ["requested", "started", "finished"]
+            ["requested", "started", "finished (callback pending)", "finished"]
         );
 
         // CDN: the converter's zip, the unpacked build and its final log.
@@ -333,7 +338,7 @@ async fn a_job_requested_before_a_restart_is_published_once_after_it() {
     assert_eq!(forge.downloads(), 1, "downloaded once");
     assert_eq!(
         stream_statuses(&runtime, &job_id),
-        ["requested", "started", "finished"]
+        ["requested", "started", "finished (callback pending)", "finished"]
     );
     runtime.stop().await;
     forge.stop().await;
