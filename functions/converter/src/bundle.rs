@@ -14,8 +14,11 @@ use crate::error::ConvertError;
 pub trait Sink {
     /// Adds one file at the bundle root.
     fn put(&mut self, name: &str, bytes: &[u8]) -> Result<(), ConvertError>;
-    /// Completes the bundle (writes the zip directory).
-    fn finish(&mut self) -> Result<(), ConvertError>;
+    /// Completes the bundle (the zip writes its directory); nothing to do
+    /// for sinks that write each file whole.
+    fn finish(&mut self) -> Result<(), ConvertError> {
+        Ok(())
+    }
     /// Bytes handed to the sink so far (uncompressed).
     fn bytes(&self) -> u64;
 }
@@ -104,10 +107,6 @@ impl Sink for DirSink {
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<(), ConvertError> {
-        Ok(())
-    }
-
     fn bytes(&self) -> u64 {
         self.bytes
     }
@@ -129,10 +128,6 @@ impl Sink for CountSink {
         self.files += 1;
         self.bytes += bytes.len() as u64;
         self.names.push(name.to_string());
-        Ok(())
-    }
-
-    fn finish(&mut self) -> Result<(), ConvertError> {
         Ok(())
     }
 
@@ -161,10 +156,6 @@ impl MemorySink {
 impl Sink for MemorySink {
     fn put(&mut self, name: &str, bytes: &[u8]) -> Result<(), ConvertError> {
         self.files.push((name.to_string(), bytes.to_vec()));
-        Ok(())
-    }
-
-    fn finish(&mut self) -> Result<(), ConvertError> {
         Ok(())
     }
 

@@ -274,32 +274,19 @@ pub fn render_notes(
             None => (get(c.chapter), get(c.verse)),
         };
         if cur_chapter != Some(chap) {
-            let (id, label) = if chap == "front" {
-                ("front".to_string(), "Introduction".to_string())
+            let label = if chap == "front" {
+                "Introduction".to_string()
             } else {
-                (
-                    format!("ch-{}", chap.trim_start_matches('0')),
-                    format!("Chapter {}", chap.trim_start_matches('0')),
-                )
+                format!("Chapter {}", chap.trim_start_matches('0'))
             };
-            let id = ids.unique(&id);
-            batch.structure(|md| {
-                md.push_str("<h2 class=\"tn-chapter\" id=\"");
-                push_attr(md, &id);
-                md.push_str("\">");
-                push_escaped(md, &label);
-                md.push_str("</h2>\n");
-            });
+            let id = ids.unique(&chapter_anchor(chap));
+            batch.structure(|md| push_heading(md, "h2", "tn-chapter", &id, &label));
             chapters.push(nav(label, format!("{page}#{id}"), vec![]));
             cur_chapter = Some(chap);
             cur_verse = None;
         }
         if cur_verse != Some(verse) {
-            let base = if chap == "front" {
-                "front".to_string()
-            } else {
-                format!("ch-{}", chap.trim_start_matches('0'))
-            };
+            let base = chapter_anchor(chap);
             let first: String = verse.chars().take_while(|c| c.is_ascii_digit()).collect();
             let (id, label) = if verse == "intro" || first.is_empty() {
                 (
@@ -317,13 +304,7 @@ pub fn render_notes(
                 )
             };
             let id = ids.unique(&id);
-            batch.structure(|md| {
-                md.push_str("<h3 class=\"tn-verse\" id=\"");
-                push_attr(md, &id);
-                md.push_str("\">");
-                push_escaped(md, &label);
-                md.push_str("</h3>\n");
-            });
+            batch.structure(|md| push_heading(md, "h3", "tn-verse", &id, &label));
             cur_verse = Some(verse);
         }
         let note = cells.get(c.note).copied().unwrap_or("");
@@ -404,6 +385,31 @@ pub fn render_notes(
         warnings: w.finish(),
         notes: count,
     }
+}
+
+/// The anchor of a chapter's heading (`front`, `ch-3`); verse anchors
+/// extend it, so the two must agree.
+fn chapter_anchor(chap: &str) -> String {
+    if chap == "front" {
+        "front".to_string()
+    } else {
+        format!("ch-{}", chap.trim_start_matches('0'))
+    }
+}
+
+/// `<hN class="class" id="id">label</hN>`, the chapter and verse headings.
+fn push_heading(md: &mut String, tag: &str, class: &str, id: &str, label: &str) {
+    md.push('<');
+    md.push_str(tag);
+    md.push_str(" class=\"");
+    md.push_str(class);
+    md.push_str("\" id=\"");
+    push_attr(md, id);
+    md.push_str("\">");
+    push_escaped(md, label);
+    md.push_str("</");
+    md.push_str(tag);
+    md.push_str(">\n");
 }
 
 #[cfg(test)]

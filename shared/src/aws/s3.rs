@@ -8,6 +8,7 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
@@ -40,6 +41,24 @@ impl S3Store {
     pub fn with_page_size(mut self, page_size: i32) -> S3Store {
         self.page_size = Some(page_size.clamp(1, 1000));
         self
+    }
+
+    /// GetObject on a checked key; a missing object is `None`, which both
+    /// `get` and `get_to_file` report as "absent" rather than an error.
+    async fn get_object(&self, key: &str) -> Result<Option<GetObjectOutput>, StoreError> {
+        object_key(key)?;
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(out)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(StoreError::Backend(describe(&e))),
+        }
     }
 }
 
@@ -92,18 +111,8 @@ impl ObjectStore for S3Store {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
-        object_key(key)?;
-        let out = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(StoreError::Backend(describe(&e))),
+        let Some(out) = self.get_object(key).await? else {
+            return Ok(None);
         };
         let body = out
             .body
@@ -114,18 +123,8 @@ impl ObjectStore for S3Store {
     }
 
     async fn get_to_file(&self, key: &str, path: &Path) -> Result<bool, StoreError> {
-        object_key(key)?;
-        let out = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(false),
-            Err(e) => return Err(StoreError::Backend(describe(&e))),
+        let Some(out) = self.get_object(key).await? else {
+            return Ok(false);
         };
         let copy = async {
             let mut file = tokio::fs::File::create(path).await?;
