@@ -40,7 +40,7 @@ async fn dynamo_job_table_keeps_the_contract() {
     create_job_table(&clients, "tx-job")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    // Pages of two rows: by_repo and by_status must follow LastEvaluatedKey.
+    // Pages of two rows: by_repo and sweep_candidates must follow LastEvaluatedKey.
     let table = DynamoJobTable::new(clients.dynamodb.clone(), "tx-job").with_page_size(2);
     contract::jobs::suite("dynamodb", &table).await;
 }

@@ -7,9 +7,9 @@
 //! - A `requested` job older than [`STALE_REQUESTED`] whose stream record was
 //!   lost (or filtered by a failed mapping) is touched: rewritten unchanged but
 //!   for its version, which emits a fresh MODIFY record. A job that was only
-//!   slow is safe: the claim is conditional, so it still runs once. A job
-//!   requeued by this same pass already has its fresh MODIFY record and is
-//!   left alone, so one pass writes at most one record per job.
+//!   slow is safe: the claim is conditional, so it still runs once. The pass
+//!   decides on one read of the table, so a job it requeues (which has its
+//!   fresh MODIFY record) is not also touched: at most one record per job.
 //! - A finished job whose callback is still pending
 //!   ([`Job::callback_pending`](tx_shared::domain::job::Job::callback_pending))
 //!   [`CALLBACK_RESEND_AFTER`] after it ended (its client was down, or the
@@ -19,7 +19,7 @@
 
 use chrono::Duration;
 use serde::Serialize;
-use tx_shared::domain::job::JobStatus;
+use tx_shared::domain::job::{Job, JobStatus};
 use tx_shared::ports::TableError;
 
 use crate::callback::{Delivery, Retry, deliver};
@@ -75,7 +75,10 @@ impl SweepReport {
 pub async fn handle_sweep(deps: &ManagerDeps) -> Result<SweepReport, TableError> {
     let now = deps.clock.now();
     let mut report = SweepReport::default();
-    for job in deps.jobs.by_status(JobStatus::Started).await? {
+    // One read of the table; every decision below is about this snapshot, so
+    // a job requeued in this pass is not also taken for a stale request.
+    let candidates = deps.jobs.sweep_candidates().await?;
+    for job in candidates.iter().filter(|j| j.status == JobStatus::Started) {
         if job.deadline.is_none_or(|d| d > now) {
             continue;
         }
@@ -85,7 +88,7 @@ pub async fn handle_sweep(deps: &ManagerDeps) -> Result<SweepReport, TableError>
                 job.attempts,
                 deps.config.job_timeout.as_secs()
             );
-            if fail_job(&job, message, deps).await?.is_some() {
+            if fail_job(job, message, deps).await?.is_some() {
                 report.failed.push(job.job_id.clone());
             }
             continue;
@@ -104,32 +107,37 @@ pub async fn handle_sweep(deps: &ManagerDeps) -> Result<SweepReport, TableError>
             Err(e) => return Err(e),
         }
     }
-    for job in deps.jobs.by_status(JobStatus::Requested).await? {
-        if report.requeued.contains(&job.job_id) {
-            continue;
-        }
+    for job in candidates.iter().filter(|j| j.status == JobStatus::Requested) {
         let waiting_since = job.started_at.unwrap_or(job.created_at);
         if now - waiting_since < STALE_REQUESTED {
             continue;
         }
-        match deps.jobs.update(&job, job.version).await {
+        match deps.jobs.update(job, job.version).await {
             Ok(_) => report.touched.push(job.job_id.clone()),
             Err(TableError::Conflict(_)) => {}
             Err(e) => return Err(e),
         }
     }
-    resend_callbacks(deps, &mut report).await?;
+    let owed = candidates
+        .into_iter()
+        .filter(|j| j.status == JobStatus::Finished && j.callback_pending);
+    resend_callbacks(owed, deps, &mut report).await?;
     if !report.is_empty() {
         tracing::info!(?report, "sweep");
     }
     Ok(report)
 }
 
-/// Posts again the callbacks still pending, oldest job first.
-async fn resend_callbacks(deps: &ManagerDeps, report: &mut SweepReport) -> Result<(), TableError> {
+/// Posts again the callbacks of `owed` (finished, callback pending), oldest
+/// job first.
+async fn resend_callbacks(
+    owed: impl Iterator<Item = Job>,
+    deps: &ManagerDeps,
+    report: &mut SweepReport,
+) -> Result<(), TableError> {
     let now = deps.clock.now();
     let mut posted = 0;
-    for job in deps.jobs.pending_callbacks().await? {
+    for job in owed {
         let age = now - job.ended_at.unwrap_or(job.created_at);
         if age < CALLBACK_RESEND_AFTER {
             continue;

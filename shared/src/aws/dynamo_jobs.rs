@@ -153,50 +153,23 @@ impl JobTable for DynamoJobTable {
         Ok(jobs)
     }
 
-    async fn by_status(&self, status: JobStatus) -> Result<Vec<Job>, TableError> {
-        self.scan_where(
-            "#s = :status",
-            &[(":status", AttributeValue::S(status.as_str().to_string()))],
-        )
-        .await
-    }
-
-    async fn pending_callbacks(&self) -> Result<Vec<Job>, TableError> {
-        self.scan_where(
-            "#s = :status AND callback_pending = :pending",
-            &[
-                (
-                    ":status",
-                    AttributeValue::S(JobStatus::Finished.as_str().to_string()),
-                ),
-                (":pending", AttributeValue::Bool(true)),
-            ],
-        )
-        .await
-    }
-}
-
-impl DynamoJobTable {
-    /// The sweep's scans: every page of the rows matching `filter` (which
-    /// may name the status as `#s`), oldest first like the SQLite table.
-    async fn scan_where(
-        &self,
-        filter: &str,
-        values: &[(&str, AttributeValue)],
-    ) -> Result<Vec<Job>, TableError> {
+    async fn sweep_candidates(&self) -> Result<Vec<Job>, TableError> {
+        let status = |s: JobStatus| AttributeValue::S(s.as_str().to_string());
         let mut jobs = Vec::new();
         let mut start: Option<Item> = None;
         loop {
-            let mut scan = self
+            let out = self
                 .client
                 .scan()
                 .table_name(&self.table)
-                .filter_expression(filter)
-                .expression_attribute_names("#s", "status");
-            for (name, value) in values {
-                scan = scan.expression_attribute_values(*name, value.clone());
-            }
-            let out = scan
+                .filter_expression(
+                    "#s IN (:requested, :started) OR (#s = :finished AND callback_pending = :pending)",
+                )
+                .expression_attribute_names("#s", "status")
+                .expression_attribute_values(":requested", status(JobStatus::Requested))
+                .expression_attribute_values(":started", status(JobStatus::Started))
+                .expression_attribute_values(":finished", status(JobStatus::Finished))
+                .expression_attribute_values(":pending", AttributeValue::Bool(true))
                 .set_limit(self.page_size)
                 .set_exclusive_start_key(start.take())
                 .consistent_read(true)
@@ -211,6 +184,7 @@ impl DynamoJobTable {
                 _ => break,
             }
         }
+        // Same order as the SQLite table: oldest first.
         jobs.sort_by(|a, b| {
             a.created_at
                 .cmp(&b.created_at)

@@ -119,18 +119,16 @@ impl JobTable for SqliteJobTable {
         )
     }
 
-    async fn by_status(&self, status: JobStatus) -> Result<Vec<Job>, TableError> {
+    async fn sweep_candidates(&self) -> Result<Vec<Job>, TableError> {
         self.query(
-            "SELECT item FROM jobs WHERE status = ?1 ORDER BY created_at",
-            &[&status.as_str()],
-        )
-    }
-
-    async fn pending_callbacks(&self) -> Result<Vec<Job>, TableError> {
-        self.query(
-            "SELECT item FROM jobs WHERE status = ?1 AND json_extract(item, '$.callback_pending') = 1
+            "SELECT item FROM jobs
+             WHERE status IN (?1, ?2) OR (status = ?3 AND json_extract(item, '$.callback_pending') = 1)
              ORDER BY created_at, job_id",
-            &[&JobStatus::Finished.as_str()],
+            &[
+                &JobStatus::Requested.as_str(),
+                &JobStatus::Started.as_str(),
+                &JobStatus::Finished.as_str(),
+            ],
         )
     }
 }

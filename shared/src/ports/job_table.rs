@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::domain::job::{Job, JobStatus};
+use crate::domain::job::Job;
 
 /// Why a table operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -36,11 +36,10 @@ pub trait JobTable: Send + Sync {
     /// Jobs of one repository (`owner/repo`), newest first, at most `limit`.
     async fn by_repo(&self, repo: &str, limit: usize) -> Result<Vec<Job>, TableError>;
 
-    /// Every job in a status (the sweep's scan).
-    async fn by_status(&self, status: JobStatus) -> Result<Vec<Job>, TableError>;
-
-    /// Finished jobs whose callback has not been delivered yet
-    /// ([`Job::callback_pending`]), oldest first. Filtered by the backend, so
-    /// the sweep does not read every finished job with its logs.
-    async fn pending_callbacks(&self) -> Result<Vec<Job>, TableError>;
+    /// What the sweep looks at, oldest first, read in one pass over the
+    /// table: every `requested` and `started` job, and the finished jobs whose
+    /// callback is still pending ([`Job::callback_pending`]). Filtered by the
+    /// backend, so the sweep neither reads every finished job with its logs
+    /// nor scans the table once per status.
+    async fn sweep_candidates(&self) -> Result<Vec<Job>, TableError>;
 }

@@ -1,6 +1,6 @@
 //! The job table's contract.
 
-use tx_shared::domain::job::JobStatus;
+use tx_shared::domain::job::{Job, JobStatus};
 use tx_shared::ports::{JobTable, TableError};
 
 use super::fixtures::{finished, job};
@@ -12,8 +12,8 @@ pub async fn suite(adapter: &str, table: &dyn JobTable) {
     update_checks_the_version(adapter, table).await;
     rows_round_trip_every_field(adapter, table).await;
     by_repo_is_newest_first_and_limited(adapter, table).await;
-    by_status_finds_exactly_that_status(adapter, table).await;
-    pending_callbacks_are_finished_and_undelivered(adapter, table).await;
+    sweep_candidates_are_the_waiting_and_the_running(adapter, table).await;
+    sweep_candidates_include_undelivered_callbacks(adapter, table).await;
 }
 
 async fn insert_twice_conflicts(adapter: &str, table: &dyn JobTable) {
@@ -184,7 +184,7 @@ async fn by_repo_is_newest_first_and_limited(adapter: &str, table: &dyn JobTable
     assert!(missing.is_empty(), "[{adapter}] by_repo unknown repo");
 }
 
-async fn by_status_finds_exactly_that_status(adapter: &str, table: &dyn JobTable) {
+async fn sweep_candidates_are_the_waiting_and_the_running(adapter: &str, table: &dyn JobTable) {
     // Started jobs, created out of order, among jobs of every other status.
     for (id, minutes, status) in [
         ("bs-2", 32, JobStatus::Started),
@@ -204,38 +204,36 @@ async fn by_status_finds_exactly_that_status(adapter: &str, table: &dyn JobTable
             .await
             .unwrap_or_else(|e| panic!("[{adapter}] update {id}: {e}"));
     }
-    let started = table
-        .by_status(JobStatus::Started)
-        .await
-        .unwrap_or_else(|e| panic!("[{adapter}] by_status: {e}"));
-    let ids: Vec<_> = started.iter().map(|j| j.job_id.as_str()).collect();
+    let candidates = candidates(adapter, table).await;
     // Earlier cases left `upd-1` started (minute 1).
     assert_eq!(
-        ids,
+        ids_in(&candidates, JobStatus::Started),
         ["upd-1", "bs-1", "bs-2", "bs-3"],
-        "[{adapter}] by_status started, oldest first"
+        "[{adapter}] sweep candidates: started, oldest first"
     );
-    let cancelled = table
-        .by_status(JobStatus::Cancelled)
-        .await
-        .unwrap_or_else(|e| panic!("[{adapter}] by_status: {e}"));
-    assert_eq!(cancelled.len(), 1, "[{adapter}] by_status cancelled");
-    let requested = table
-        .by_status(JobStatus::Requested)
-        .await
-        .unwrap_or_else(|e| panic!("[{adapter}] by_status: {e}"));
     assert!(
-        requested.iter().all(|j| j.status == JobStatus::Requested),
-        "[{adapter}] by_status mixed statuses"
+        ids_in(&candidates, JobStatus::Cancelled).is_empty(),
+        "[{adapter}] a cancelled job is no candidate"
     );
+    // `rt-1` (finished, callback pending) is left by an earlier case; `bs-y`
+    // is finished with nothing owed.
+    assert_eq!(
+        ids_in(&candidates, JobStatus::Finished),
+        ["rt-1"],
+        "[{adapter}] only finished jobs owed a callback"
+    );
+    let requested = ids_in(&candidates, JobStatus::Requested);
     assert!(
         requested.len() >= 7,
-        "[{adapter}] by_status requested found {}",
+        "[{adapter}] sweep candidates: requested found {}",
         requested.len()
     );
+    let mut sorted = candidates.clone();
+    sorted.sort_by(|a, b| (a.created_at, &a.job_id).cmp(&(b.created_at, &b.job_id)));
+    assert_eq!(candidates, sorted, "[{adapter}] sweep candidates, oldest first");
 }
 
-async fn pending_callbacks_are_finished_and_undelivered(adapter: &str, table: &dyn JobTable) {
+async fn sweep_candidates_include_undelivered_callbacks(adapter: &str, table: &dyn JobTable) {
     for (id, minutes, status, pending) in [
         ("pc-2", 42, JobStatus::Finished, true),
         ("pc-x", 41, JobStatus::Finished, false),
@@ -255,9 +253,9 @@ async fn pending_callbacks_are_finished_and_undelivered(adapter: &str, table: &d
             .await
             .unwrap_or_else(|e| panic!("[{adapter}] update {id}: {e}"));
     }
-    // `rt-1`, finished with its callback pending, is left by an earlier case.
+    let owed = |jobs: Vec<Job>| ids_in(&jobs, JobStatus::Finished);
     assert_eq!(
-        pending_ids(adapter, table).await,
+        owed(candidates(adapter, table).await),
         ["rt-1", "pc-1", "pc-2"],
         "[{adapter}] pending callbacks, oldest first"
     );
@@ -274,18 +272,22 @@ async fn pending_callbacks_are_finished_and_undelivered(adapter: &str, table: &d
         .await
         .unwrap_or_else(|e| panic!("[{adapter}] update pc-1: {e}"));
     assert_eq!(
-        pending_ids(adapter, table).await,
+        owed(candidates(adapter, table).await),
         ["rt-1", "pc-2"],
         "[{adapter}] a delivered callback is no longer pending"
     );
 }
 
-async fn pending_ids(adapter: &str, table: &dyn JobTable) -> Vec<String> {
+async fn candidates(adapter: &str, table: &dyn JobTable) -> Vec<Job> {
     table
-        .pending_callbacks()
+        .sweep_candidates()
         .await
-        .unwrap_or_else(|e| panic!("[{adapter}] pending_callbacks: {e}"))
-        .into_iter()
-        .map(|j| j.job_id)
+        .unwrap_or_else(|e| panic!("[{adapter}] sweep_candidates: {e}"))
+}
+
+fn ids_in(jobs: &[Job], status: JobStatus) -> Vec<String> {
+    jobs.iter()
+        .filter(|j| j.status == status)
+        .map(|j| j.job_id.clone())
         .collect()
 }
