@@ -12,7 +12,10 @@ mod moto;
 
 use std::time::Duration;
 
-use tx::demo::forge::{DemoForge, FORGE_TOKEN};
+use tx::demo::forge::DemoForge;
+
+/// The webhook secret the restart test's forge is configured with.
+const SECRET: &str = "demo-aws-test-secret";
 use tx::demo::{self, DEMO_OWNER};
 use tx::runtime::{AwsBackend, Backend, Runtime, RuntimeOptions};
 use tx_shared::aws::{AwsClients, DynamoJobTable, S3Store};
@@ -149,14 +152,14 @@ async fn a_job_requested_before_a_restart_is_published_once_after_it() {
     first.deliver_events = false;
     first
         .overrides
-        .insert("TX_FORGE_TOKEN".into(), FORGE_TOKEN.into());
+        .insert("TX_FORGES".into(), forge.registry(SECRET).to_string());
     let runtime = Runtime::start(first).await.unwrap_or_else(|e| panic!("{e:#}"));
     let addr = runtime.addr;
     let (status, body) = forge
         .send_push(
             &http,
             &format!("{}/client/webhook", runtime.url()),
-            &runtime.config.webhook_secret,
+            SECRET,
             &repo.name,
             &repo.commit_id,
             "before restart",
@@ -182,7 +185,7 @@ async fn a_job_requested_before_a_restart_is_published_once_after_it() {
     second.addr = addr;
     second
         .overrides
-        .insert("TX_FORGE_TOKEN".into(), FORGE_TOKEN.into());
+        .insert("TX_FORGES".into(), forge.registry(SECRET).to_string());
     let runtime = Runtime::start(second).await.unwrap_or_else(|e| panic!("{e:#}"));
     let key = format!(
         "u/{DEMO_OWNER}/{}/{}/build_log.json",

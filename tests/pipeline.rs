@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tx::demo::examples::example_repos;
-use tx::demo::forge::{DemoForge, FORGE_TOKEN};
+use tx::demo::forge::DemoForge;
 use tx::demo::{self, DEMO_OWNER};
 use tx::runtime::{Runtime, RuntimeOptions};
 use tx_shared::domain::build_log::{BuildLog, DisplayStatus};
@@ -17,9 +17,18 @@ use tx_shared::domain::project::ProjectIndex;
 use tx_shared::local::JOB_STREAM;
 use tx_shared::ports::{JobTable, ObjectStore};
 
+/// The webhook secret the tests' forge is configured with.
+const SECRET: &str = "pipeline-test-secret";
+
 fn options(dir: &std::path::Path) -> RuntimeOptions {
-    let mut o = RuntimeOptions::new("127.0.0.1:0".parse().unwrap(), dir);
-    o.overrides.insert("TX_FORGE_TOKEN".into(), FORGE_TOKEN.into());
+    RuntimeOptions::new("127.0.0.1:0".parse().unwrap(), dir)
+}
+
+/// Options whose forge registry names `forge`.
+fn options_for(dir: &std::path::Path, forge: &DemoForge) -> RuntimeOptions {
+    let mut o = options(dir);
+    o.overrides
+        .insert("TX_FORGES".into(), forge.registry(SECRET).to_string());
     o
 }
 
@@ -202,8 +211,8 @@ async fn a_push_becomes_a_published_site() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_webhook_gets_401_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let runtime = Runtime::start(options(dir.path())).await.unwrap();
     let forge = DemoForge::start(DEMO_OWNER).await.unwrap();
+    let runtime = Runtime::start(options_for(dir.path(), &forge)).await.unwrap();
     let repo = &example_repos().unwrap()[0];
     forge.publish(&repo.name, &repo.commit_id, repo.archive.clone());
     let http = reqwest::Client::new();
@@ -271,7 +280,7 @@ async fn a_job_requested_before_a_restart_is_published_once_after_it() {
 
     // First life: the webhook is accepted, then the process stops before any
     // event is delivered.
-    let mut first = options(dir.path());
+    let mut first = options_for(dir.path(), &forge);
     first.deliver_events = false;
     let runtime = Runtime::start(first).await.unwrap();
     let addr = runtime.addr;
@@ -279,7 +288,7 @@ async fn a_job_requested_before_a_restart_is_published_once_after_it() {
         .send_push(
             &http,
             &format!("{}/client/webhook", runtime.url()),
-            &runtime.config.webhook_secret,
+            SECRET,
             &repo.name,
             &repo.commit_id,
             "before restart",
@@ -301,7 +310,7 @@ async fn a_job_requested_before_a_restart_is_published_once_after_it() {
     runtime.stop().await;
 
     // Second life on the same data (and address, which the callback names).
-    let mut second = options(dir.path());
+    let mut second = options_for(dir.path(), &forge);
     second.addr = addr;
     let runtime = Runtime::start(second).await.unwrap();
     let prefix = format!("u/{DEMO_OWNER}/{}/{}/", repo.name, commit10(&repo.commit_id));

@@ -1,6 +1,9 @@
 //! Configuration: environment variables into one typed struct, checked once at
 //! start-up so a missing setting is named before the first request, not
-//! discovered by a failing one.
+//! discovered by a failing one. The forges this deployment serves (their
+//! secrets and tokens) are not here but in [`crate::forges`]: only the webhook
+//! client reads them, from a secret store rather than every function's
+//! environment.
 
 use std::time::Duration;
 
@@ -19,8 +22,6 @@ pub struct Config {
     pub website_bucket: String,
     /// `TX_CONVERTER_FUNCTION`: name of the converter function.
     pub converter_function: String,
-    /// `TX_WEBHOOK_SECRET`: shared secret of the forge webhooks.
-    pub webhook_secret: String,
     /// `TX_CALLBACK_SECRET`: signs job manager → client callbacks.
     pub callback_secret: String,
     /// `TX_API_URL`: public base URL of the HTTP API (callbacks go there).
@@ -29,11 +30,6 @@ pub struct Config {
     pub site_url: String,
     /// `TX_CDN_URL`: public base URL of the CDN bucket (build logs).
     pub cdn_url: String,
-    /// `TX_FORGE_TOKEN` (optional): token for setting commit statuses.
-    pub forge_token: Option<String>,
-    /// `TX_ALLOWED_HOSTS` (optional, comma-separated): forge hosts accepted;
-    /// empty accepts any.
-    pub allowed_hosts: Vec<String>,
     /// `TX_BRANCHES` (optional, comma-separated): branches built; empty builds
     /// every branch.
     pub branches: Vec<String>,
@@ -82,7 +78,6 @@ impl Config {
         let cdn_bucket = required("TX_CDN_BUCKET");
         let website_bucket = required("TX_WEBSITE_BUCKET");
         let converter_function = required("TX_CONVERTER_FUNCTION");
-        let webhook_secret = required("TX_WEBHOOK_SECRET");
         let callback_secret = required("TX_CALLBACK_SECRET");
         let api_url = required("TX_API_URL");
         let site_url = required("TX_SITE_URL");
@@ -124,13 +119,10 @@ impl Config {
             cdn_bucket,
             website_bucket,
             converter_function,
-            webhook_secret,
             callback_secret,
             api_url: api_url.trim_end_matches('/').to_string(),
             site_url: site_url.trim_end_matches('/').to_string(),
             cdn_url: cdn_url.trim_end_matches('/').to_string(),
-            forge_token: lookup("TX_FORGE_TOKEN").filter(|v| !v.is_empty()),
-            allowed_hosts: list("TX_ALLOWED_HOSTS"),
             branches: list("TX_BRANCHES"),
             job_timeout: Duration::from_secs(number("TX_JOB_TIMEOUT_SECS", 900)?),
             max_attempts: max_attempts.max(1),
@@ -151,7 +143,6 @@ mod tests {
             "TX_CDN_BUCKET",
             "TX_WEBSITE_BUCKET",
             "TX_CONVERTER_FUNCTION",
-            "TX_WEBHOOK_SECRET",
             "TX_CALLBACK_SECRET",
             "TX_API_URL",
             "TX_SITE_URL",
@@ -166,13 +157,13 @@ mod tests {
     fn names_every_missing_variable() {
         let mut env = full();
         env.remove("TX_CDN_BUCKET");
-        env.remove("TX_WEBHOOK_SECRET");
+        env.remove("TX_CALLBACK_SECRET");
         let err = Config::from_lookup(|k| env.get(k).cloned()).unwrap_err();
         assert_eq!(
             err,
-            ConfigError::Missing(vec!["TX_CDN_BUCKET", "TX_WEBHOOK_SECRET"])
+            ConfigError::Missing(vec!["TX_CDN_BUCKET", "TX_CALLBACK_SECRET"])
         );
-        assert!(err.to_string().contains("TX_CDN_BUCKET, TX_WEBHOOK_SECRET"));
+        assert!(err.to_string().contains("TX_CDN_BUCKET, TX_CALLBACK_SECRET"));
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub mod config;
 pub mod domain;
 pub mod dynamo_json;
 pub mod filter;
+pub mod forges;
+pub mod http_client;
 pub mod local;
 pub mod ports;
 pub mod signature;

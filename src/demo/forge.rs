@@ -97,6 +97,18 @@ impl DemoForge {
         }
     }
 
+    /// The forge registry that configures this forge (`forges.json`): its
+    /// URL, its status token, and `secret` as its webhook secret.
+    pub fn registry(&self, secret: &str) -> Value {
+        json!([{
+            "id": "demo",
+            "kind": "gitea",
+            "url": format!("http://{}", self.addr),
+            "token": FORGE_TOKEN,
+            "secret": secret,
+        }])
+    }
+
     /// Browse URL of a repository.
     pub fn repo_url(&self, repo: &str) -> String {
         format!("http://{}/{}/{}", self.addr, self.owner, repo)

@@ -15,7 +15,7 @@ use tx_shared::ports::ObjectStore;
 
 use crate::runtime::{Runtime, RuntimeOptions};
 use examples::example_repos;
-use forge::{DemoForge, FORGE_TOKEN};
+use forge::DemoForge;
 
 /// The forge user that owns the sample repositories.
 pub const DEMO_OWNER: &str = "demo";
@@ -43,12 +43,19 @@ pub struct Demo {
 
 /// Starts everything, pushes every sample, and waits up to `timeout` for
 /// their sites. Fails with the reason if one is not published in time.
-pub async fn run(mut options: RuntimeOptions, timeout: Duration) -> anyhow::Result<Demo> {
-    options
-        .overrides
-        .insert("TX_FORGE_TOKEN".into(), FORGE_TOKEN.into());
-    let runtime = Runtime::start(options).await?;
+///
+/// The forge starts first because the runtime reads its forge registry once,
+/// at start-up: the demo writes its own `<data>/forges.json` (mode 0600)
+/// naming the loopback forge, with a fresh webhook secret each run.
+pub async fn run(options: RuntimeOptions, timeout: Duration) -> anyhow::Result<Demo> {
     let forge = DemoForge::start(DEMO_OWNER).await?;
+    let secret = uuid::Uuid::new_v4().simple().to_string();
+    std::fs::create_dir_all(&options.data_dir)
+        .with_context(|| format!("creating {}", options.data_dir.display()))?;
+    let registry = options.data_dir.join(tx_shared::forges::FORGES_FILE);
+    crate::runtime::settings::write_private(&registry, forge.registry(&secret).to_string().as_bytes())
+        .with_context(|| format!("writing {}", registry.display()))?;
+    let runtime = Runtime::start(options).await?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
@@ -58,14 +65,7 @@ pub async fn run(mut options: RuntimeOptions, timeout: Duration) -> anyhow::Resu
     for repo in &repos {
         forge.publish(&repo.name, &repo.commit_id, repo.archive.clone());
         let (status, body) = forge
-            .send_push(
-                &http,
-                &hook,
-                &runtime.config.webhook_secret,
-                &repo.name,
-                &repo.commit_id,
-                "Demo push",
-            )
+            .send_push(&http, &hook, &secret, &repo.name, &repo.commit_id, "Demo push")
             .await?;
         if !(200..300).contains(&status) {
             bail!("the webhook for {} was refused with {status}: {body}", repo.name);

@@ -10,6 +10,7 @@ use tx_deployer::{DeployerDeps, SiteConfig};
 use tx_job_manager::{ManagerDeps, ModuleRegistry};
 use tx_shared::config::Config;
 use tx_shared::domain::convert::ConvertRequest;
+use tx_shared::forges::ForgeRegistry;
 use tx_shared::local::{InProcessInvoker, LocalBackend, LocalFunction};
 use tx_shared::ports::{
     Clock, ForgeClient, FunctionInvoker, JobTable, ManifestTable, ObjectStore, SystemClock,
@@ -57,9 +58,10 @@ pub struct Ports {
     pub converter: ConverterInvocation,
 }
 
-/// Timeouts of the runtime's own HTTP client (downloads, callbacks, forge).
+/// Timeouts of the runtime's own HTTP client (downloads, callbacks, the job
+/// API), which follows redirects only to the same host.
 fn http_client() -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
+    Ok(tx_shared::http_client::builder()
         .connect_timeout(std::time::Duration::from_secs(10))
         .timeout(std::time::Duration::from_secs(300))
         .build()?)
@@ -68,9 +70,14 @@ fn http_client() -> anyhow::Result<reqwest::Client> {
 impl Functions {
     /// Wires the handlers to the local SQLite tables and directory buckets,
     /// with the converter in process.
-    pub fn local(config: &Config, backend: &LocalBackend) -> anyhow::Result<Functions> {
+    pub fn local(
+        config: &Config,
+        forges: Arc<ForgeRegistry>,
+        backend: &LocalBackend,
+    ) -> anyhow::Result<Functions> {
         Functions::wire(
             config,
+            forges,
             Ports {
                 jobs: backend.jobs.clone(),
                 manifests: backend.manifests.clone(),
@@ -84,7 +91,7 @@ impl Functions {
 
     /// Wires the handlers to `ports`: the one place that decides which
     /// handler gets which table, bucket, clock and HTTP client.
-    pub fn wire(config: &Config, ports: Ports) -> anyhow::Result<Functions> {
+    pub fn wire(config: &Config, forges: Arc<ForgeRegistry>, ports: Ports) -> anyhow::Result<Functions> {
         let http = http_client()?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let Ports {
@@ -107,11 +114,11 @@ impl Functions {
                 },
             )),
         };
-        let forge: Arc<dyn ForgeClient> =
-            Arc::new(HttpForgeClient::new(http.clone(), config.forge_token.clone()));
+        let forge: Arc<dyn ForgeClient> = Arc::new(HttpForgeClient::new(forges.clone())?);
         Ok(Functions {
             client: ClientDeps {
                 config: config.clone(),
+                forges,
                 cdn: cdn.clone(),
                 manifests: manifests.clone(),
                 forge,

@@ -54,7 +54,7 @@ pub struct RuntimeOptions {
     pub deliver_events: bool,
     /// Period of the sweep.
     pub sweep_every: Duration,
-    /// Settings that win over the environment (`TX_FORGE_TOKEN`, …).
+    /// Settings that win over the environment (`TX_FORGES`, …).
     pub overrides: HashMap<String, String>,
     /// Where tables, buckets and events live.
     pub backend: Backend,
@@ -104,9 +104,10 @@ impl Runtime {
             .with_context(|| format!("binding {}", options.addr))?;
         let addr = listener.local_addr()?;
         let config = settings::local_config(&options.data_dir, addr, &options.overrides)?;
+        let forges = Arc::new(settings::local_forges(&options.data_dir, &options.overrides)?);
         let backend = LocalBackend::open(&options.data_dir, &config)
             .with_context(|| format!("opening data directory {}", options.data_dir.display()))?;
-        let functions = Arc::new(Functions::local(&config, &backend)?);
+        let functions = Arc::new(Functions::local(&config, forges, &backend)?);
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = vec![serve(listener, functions.clone(), stop_rx.clone())];
         if options.deliver_events {

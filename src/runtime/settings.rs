@@ -11,6 +11,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use tx_shared::config::Config;
+use tx_shared::forges::{FORGES_FILE, ForgeRegistry};
 
 const SECRETS_FILE: &str = "secrets.json";
 
@@ -30,7 +31,6 @@ pub fn local_config(
         ("TX_CDN_BUCKET", "tx-cdn".to_string()),
         ("TX_WEBSITE_BUCKET", "tx-website".to_string()),
         ("TX_CONVERTER_FUNCTION", "tx-converter".to_string()),
-        ("TX_WEBHOOK_SECRET", secrets.webhook),
         ("TX_CALLBACK_SECRET", secrets.callback),
         ("TX_API_URL", base.clone()),
         ("TX_SITE_URL", base.clone()),
@@ -47,6 +47,35 @@ pub fn local_config(
     .context("configuration")
 }
 
+/// The runtime's forge registry: `TX_FORGES` or `TX_FORGES_FILE` (from
+/// `overrides`, then the environment), else `<data>/forges.json` when it
+/// exists, else the single-forge shorthand `TX_ALLOWED_HOSTS` (whose secret
+/// defaults to the generated one in `secrets.json`). With none of them no
+/// forge is configured and every webhook is refused with the place to
+/// configure one.
+pub fn local_forges(data_dir: &Path, overrides: &HashMap<String, String>) -> anyhow::Result<ForgeRegistry> {
+    let secrets = load_or_create_secrets(data_dir)?;
+    let file = data_dir.join(FORGES_FILE);
+    let registry = ForgeRegistry::from_lookup(
+        |name| {
+            overrides
+                .get(name)
+                .cloned()
+                .or_else(|| std::env::var(name).ok())
+                .filter(|v| !v.is_empty())
+                .or_else(|| (name == "TX_WEBHOOK_SECRET").then(|| secrets.webhook.clone()))
+        },
+        Some(&file),
+    )?;
+    if registry.forges().is_empty() {
+        tracing::warn!(
+            "no forge is configured: every webhook will be refused until {} lists one",
+            registry.origin()
+        );
+    }
+    Ok(registry)
+}
+
 struct Secrets {
     webhook: String,
     callback: String,
@@ -56,13 +85,22 @@ fn load_or_create_secrets(data_dir: &Path) -> anyhow::Result<Secrets> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     let path = data_dir.join(SECRETS_FILE);
     let stored: HashMap<String, String> = match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?,
+        Ok(bytes) => {
+            // A file written by an older tx (world-readable) is made private.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .with_context(|| format!("making {} private", path.display()))?;
+            }
+            serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let fresh = HashMap::from([
                 ("webhook".to_string(), random_secret()),
                 ("callback".to_string(), random_secret()),
             ]);
-            std::fs::write(&path, serde_json::to_vec_pretty(&fresh)?)
+            write_private(&path, &serde_json::to_vec_pretty(&fresh)?)
                 .with_context(|| format!("writing {}", path.display()))?;
             fresh
         }
@@ -78,6 +116,27 @@ fn load_or_create_secrets(data_dir: &Path) -> anyhow::Result<Secrets> {
         webhook: get("webhook")?,
         callback: get("callback")?,
     })
+}
+
+/// Writes a file only its owner can read (mode 0600 on Unix): secrets and
+/// forge registries hold credentials.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 fn random_secret() -> String {

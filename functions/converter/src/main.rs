@@ -16,7 +16,7 @@ use tx_shared::domain::convert::{ConvertRequest, ConvertResult};
 async fn main() -> Result<(), Error> {
     let (config, aws) = tx_shared::aws::cold_start().await?;
     // Archives of a whole Bible from a slow forge: minutes, not seconds.
-    let http = reqwest::Client::builder()
+    let http = tx_shared::http_client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(600))
         .build()?;

@@ -7,19 +7,17 @@
 //! Redelivered callbacks are harmless: the same files are written again.
 
 use chrono::{DateTime, Utc};
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use tx_shared::api;
 use tx_shared::domain::build_log::{BuildLog, DisplayStatus};
 use tx_shared::domain::job::{Job, JobResult, JobStatus};
-use tx_shared::ports::{ForgeKind, StatusState};
+use tx_shared::ports::StatusState;
 use tx_shared::signature::{CALLBACK_SIGNATURE_HEADER, verify_hex};
 
 use crate::build_log_store;
 use crate::deps::ClientDeps;
 use crate::error::ClientError;
-use crate::forge::parse_forge_name;
-use crate::forge_api::infer_forge;
 use crate::manifest_row;
 use crate::status_report::{StatusTarget, report};
 use crate::unpack::{UnpackLimits, unpack_output};
@@ -88,7 +86,6 @@ async fn accept(req: &Request, deps: &ClientDeps) -> Result<CallbackAnswer, Clie
             job.status.as_str()
         )));
     }
-    let forge = forge_of(req, &job);
     let prefix = job.site_prefix();
     let now = deps.clock.now();
 
@@ -128,14 +125,22 @@ async fn accept(req: &Request, deps: &ClientDeps) -> Result<CallbackAnswer, Clie
             final_job.message.clone().unwrap_or_else(|| "Build failed".into()),
         ),
     };
-    let target = StatusTarget::of_job(
-        forge,
-        final_job.repo_url.as_deref(),
-        &final_job.repo_owner,
-        &final_job.repo_name,
-        &final_job.commit.commit_id,
-    );
-    report(deps.forge.as_ref(), &target, state, target_url, &text).await;
+    // The job's repository URL was built from the registry; the entry it
+    // names is the only forge told. A forge removed since is not told.
+    match final_job.repo_url.as_deref().map(|u| deps.forges.by_repo_url(u)) {
+        Some(Ok(forge)) => {
+            let target = StatusTarget {
+                forge_id: forge.id.clone(),
+                repo: status_repo(&final_job, forge.web_base()),
+                commit_id: final_job.commit.commit_id.clone(),
+            };
+            report(deps.forge.as_ref(), &target, state, target_url, &text).await;
+        }
+        Some(Err(e)) => tracing::info!(job_id = %final_job.job_id, "commit status not set: {e}"),
+        None => {
+            tracing::info!(job_id = %final_job.job_id, "commit status not set: the job names no repository")
+        }
+    }
 
     Ok(CallbackAnswer {
         job_id: final_job.job_id,
@@ -200,21 +205,15 @@ fn fail(job: &mut Job, reason: String) {
     job.message = Some(reason);
 }
 
-/// The forge named by the callback URL's `forge` parameter (set by the
-/// webhook), else a guess from the job's URLs.
-fn forge_of(req: &Request, job: &Job) -> ForgeKind {
-    let from_uri = req.uri().query().and_then(|q| {
-        q.split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(k, _)| *k == "forge")
-            .and_then(|(_, v)| parse_forge_name(v))
-    });
-    let from_gateway = || {
-        req.query_string_parameters_ref()
-            .and_then(|q| q.first("forge"))
-            .and_then(parse_forge_name)
-    };
-    from_uri
-        .or_else(from_gateway)
-        .unwrap_or_else(|| infer_forge(job.repo_url.as_deref(), &job.source))
+/// How the forge's API names the job's repository: the path of its
+/// repository URL below the forge's base (a GitLab project may sit in nested
+/// groups), else `owner/repo`.
+fn status_repo(job: &Job, web_base: &str) -> String {
+    job.repo_url
+        .as_deref()
+        .and_then(|u| u.strip_prefix(web_base))
+        .map(|p| p.trim_matches('/'))
+        .filter(|p| p.contains('/'))
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{}/{}", job.repo_owner, job.repo_name))
 }

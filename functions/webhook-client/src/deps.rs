@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use tx_shared::config::Config;
+use tx_shared::forges::ForgeRegistry;
 use tx_shared::ports::{Clock, ForgeClient, ManifestTable, ObjectStore};
 
 /// The handlers' dependencies. Built once by the Lambda main or by `tx serve`
@@ -10,8 +11,11 @@ use tx_shared::ports::{Clock, ForgeClient, ManifestTable, ObjectStore};
 /// reused instead of rebuilt per webhook.
 #[derive(Clone)]
 pub struct ClientDeps {
-    /// Deployment settings (secrets, public URLs, filters).
+    /// Deployment settings (callback secret, public URLs, filters).
     pub config: Config,
+    /// The forges deliveries are accepted from: their secrets, and the only
+    /// bases archive, status and asset URLs are built from.
+    pub forges: Arc<ForgeRegistry>,
     /// The CDN bucket: converter output, published builds, build logs.
     pub cdn: Arc<dyn ObjectStore>,
     /// `tx-manifest`: one row per repository, updated after each build.

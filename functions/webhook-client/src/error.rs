@@ -6,6 +6,7 @@
 
 use lambda_http::{Body, Response};
 use tx_shared::api;
+use tx_shared::forges::Unconfigured;
 use tx_shared::ports::{StoreError, TableError};
 
 use crate::job_api::JobApiError;
@@ -31,9 +32,9 @@ pub enum ClientError {
     /// The body is not the JSON the event header promises.
     #[error("{0}")]
     Malformed(String),
-    /// The repository lives on a forge host that is not allowed.
-    #[error("{0}")]
-    ForbiddenHost(String),
+    /// The delivery's repository is on a host no registry entry names.
+    #[error(transparent)]
+    NotConfigured(Unconfigured),
     /// A callback for a job that is not finished.
     #[error("{0}")]
     NotFinished(String),
@@ -58,7 +59,7 @@ impl ClientError {
             ClientError::BadSignature(_) => 401,
             ClientError::TooLarge { .. } => 413,
             ClientError::UnknownForge(_) | ClientError::Malformed(_) | ClientError::NotFinished(_) => 400,
-            ClientError::ForbiddenHost(_) => 403,
+            ClientError::NotConfigured(_) => 403,
             ClientError::JobApi(e) => e.status(),
             ClientError::Store(_) | ClientError::Table(_) | ClientError::Unpack(_) => 500,
         }
@@ -71,7 +72,7 @@ impl ClientError {
             ClientError::TooLarge { .. } => "payload_too_large",
             ClientError::UnknownForge(_) => "unknown_forge",
             ClientError::Malformed(_) => "malformed_payload",
-            ClientError::ForbiddenHost(_) => "forbidden_host",
+            ClientError::NotConfigured(_) => "forge_not_configured",
             ClientError::NotFinished(_) => "job_not_finished",
             ClientError::JobApi(e) => e.code(),
             ClientError::Store(_) => "storage_unavailable",
@@ -80,8 +81,29 @@ impl ClientError {
         }
     }
 
-    /// The JSON answer.
+    /// The JSON answer. A delivery from an unconfigured forge also names the
+    /// host and the entry to add, so whoever set up the hook can tell the
+    /// operator exactly what is missing.
     pub fn into_response(self) -> Response<Body> {
+        if let ClientError::NotConfigured(u) = &self {
+            return api::json(
+                403,
+                &serde_json::json!({
+                    "error": self.code(),
+                    "message": self.to_string(),
+                    "host": u.host,
+                    "configure": {
+                        "where": u.origin,
+                        "entry": {
+                            "id": "<a name>",
+                            "kind": "gitea|gogs|github|gitlab",
+                            "url": u.url,
+                            "secret": "<the webhook's secret>",
+                        },
+                    },
+                }),
+            );
+        }
         api::error(self.status(), self.code(), self.to_string())
     }
 }

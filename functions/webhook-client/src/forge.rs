@@ -28,38 +28,39 @@ fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// sends GitHub headers, so the most specific header wins: Gitea, then Gogs,
 /// then GitLab, then GitHub. `None` when no forge header is present.
 pub fn detect(headers: &HeaderMap) -> Option<Delivery> {
-    if let Some(event) = text(headers, "x-gitea-event") {
-        return Some(Delivery {
-            forge: ForgeKind::Gitea,
-            event: event.to_string(),
-            delivery_id: text(headers, "x-gitea-delivery").map(str::to_string),
-        });
-    }
-    if let Some(event) = text(headers, "x-gogs-event") {
-        return Some(Delivery {
-            forge: ForgeKind::Gogs,
-            event: event.to_string(),
-            delivery_id: text(headers, "x-gogs-delivery").map(str::to_string),
-        });
-    }
-    if let Some(event) = text(headers, "x-gitlab-event") {
+    [
+        ForgeKind::Gitea,
+        ForgeKind::Gogs,
+        ForgeKind::Gitlab,
+        ForgeKind::Github,
+    ]
+    .into_iter()
+    .find_map(|kind| detect_as(headers, kind))
+}
+
+/// Reads the delivery as `kind` sends it (the registry entry's kind decides,
+/// not the headers): `None` when the headers lack that kind's event header.
+/// Gitea's Gogs and GitHub headers let a Gitea delivery be read as either.
+pub fn detect_as(headers: &HeaderMap, kind: ForgeKind) -> Option<Delivery> {
+    let (event, delivery_id) = match kind {
+        ForgeKind::Gitea => (text(headers, "x-gitea-event")?, text(headers, "x-gitea-delivery")),
+        ForgeKind::Gogs => (text(headers, "x-gogs-event")?, text(headers, "x-gogs-delivery")),
         // `Idempotency-Key` stays the same when GitLab retries a delivery;
         // `X-Gitlab-Event-UUID` is the fallback for versions without it.
-        let delivery_id = text(headers, "idempotency-key").or_else(|| text(headers, "x-gitlab-event-uuid"));
-        return Some(Delivery {
-            forge: ForgeKind::Gitlab,
-            event: event.to_string(),
-            delivery_id: delivery_id.map(str::to_string),
-        });
-    }
-    if let Some(event) = text(headers, "x-github-event") {
-        return Some(Delivery {
-            forge: ForgeKind::Github,
-            event: event.to_string(),
-            delivery_id: text(headers, "x-github-delivery").map(str::to_string),
-        });
-    }
-    None
+        ForgeKind::Gitlab => (
+            text(headers, "x-gitlab-event")?,
+            text(headers, "idempotency-key").or_else(|| text(headers, "x-gitlab-event-uuid")),
+        ),
+        ForgeKind::Github => (
+            text(headers, "x-github-event")?,
+            text(headers, "x-github-delivery"),
+        ),
+    };
+    Some(Delivery {
+        forge: kind,
+        event: event.to_string(),
+        delivery_id: delivery_id.map(str::to_string),
+    })
 }
 
 /// Lower-case name of a forge, as used in the callback URL and in logs.

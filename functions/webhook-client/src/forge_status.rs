@@ -1,12 +1,21 @@
 //! [`HttpForgeClient`]: the forges' commit status APIs over HTTP, so a
 //! translator sees the build's state (and a link to it) next to the commit.
+//!
+//! The client is given the registry, not URLs: a status names its forge by
+//! id, the URL is built from that entry's `api_url` and the validated
+//! repository path and SHA, and the entry's token goes to that API host and
+//! nowhere else (redirects are not followed, because a custom token header
+//! such as GitLab's `PRIVATE-TOKEN` would ride along to the new host).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::json;
+use tx_shared::forges::{ForgeRegistry, is_name_segment};
 use tx_shared::ports::{CommitStatus, ForgeClient, ForgeError, ForgeKind, StatusState};
+
+use crate::forge_api::is_commit_sha;
 
 /// The name the statuses are filed under on the forge.
 pub const STATUS_CONTEXT: &str = "tx";
@@ -17,29 +26,24 @@ const MAX_DESCRIPTION: usize = 140;
 /// How long one status call may take; a slow forge must not hold a webhook.
 pub const STATUS_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Sets commit statuses on Gitea, GitHub and GitLab with one token.
-#[derive(Clone)]
+/// Sets commit statuses on Gitea, GitHub and GitLab, each with its own token.
+#[derive(Clone, Debug)]
 pub struct HttpForgeClient {
     http: reqwest::Client,
-    token: Option<String>,
-}
-
-impl std::fmt::Debug for HttpForgeClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpForgeClient")
-            .field("token", &self.token.as_ref().map(|_| "***"))
-            .finish()
-    }
+    forges: Arc<ForgeRegistry>,
 }
 
 impl HttpForgeClient {
-    /// A client sending `token` (`TX_FORGE_TOKEN`); without one every call
-    /// answers [`ForgeError::NoToken`] and no request is made.
-    pub fn new(http: reqwest::Client, token: Option<String>) -> Self {
-        HttpForgeClient {
-            http,
-            token: token.filter(|t| !t.trim().is_empty()),
-        }
+    /// A client for the forges of `forges`, with its own HTTP client that
+    /// follows no redirect. A forge without a token answers
+    /// [`ForgeError::NoToken`] and no request is made.
+    pub fn new(forges: Arc<ForgeRegistry>) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(STATUS_TIMEOUT)
+            .build()?;
+        Ok(HttpForgeClient { http, forges })
     }
 }
 
@@ -67,12 +71,29 @@ fn description(text: &str) -> String {
 #[async_trait]
 impl ForgeClient for HttpForgeClient {
     async fn set_status(&self, status: &CommitStatus) -> Result<(), ForgeError> {
-        if status.forge == ForgeKind::Gogs {
+        let forge = self
+            .forges
+            .by_id(&status.forge_id)
+            .ok_or_else(|| ForgeError::UnknownForge(status.forge_id.clone()))?;
+        if forge.kind == ForgeKind::Gogs {
             return Err(ForgeError::Unsupported(ForgeKind::Gogs));
         }
-        let token = self.token.as_deref().ok_or(ForgeError::NoToken)?;
-        let base = status.api_base.trim_end_matches('/');
-        let request = match status.forge {
+        let segments: Vec<&str> = status.repo.split('/').collect();
+        if segments.len() < 2 || !segments.iter().all(|s| is_name_segment(s)) {
+            return Err(ForgeError::Invalid(format!(
+                "{:?} is not a repository path",
+                status.repo
+            )));
+        }
+        if !is_commit_sha(&status.commit_id) {
+            return Err(ForgeError::Invalid(format!(
+                "{:?} is not a commit SHA",
+                status.commit_id
+            )));
+        }
+        let token = forge.token().map(|t| t.expose()).ok_or(ForgeError::NoToken)?;
+        let base = forge.api_base();
+        let request = match forge.kind {
             ForgeKind::Gitea | ForgeKind::Gogs => self
                 .http
                 .post(format!(
@@ -102,7 +123,9 @@ impl ForgeClient for HttpForgeClient {
                     "context": STATUS_CONTEXT,
                 })),
             ForgeKind::Gitlab => {
-                let project = utf8_percent_encode(&status.repo, NON_ALPHANUMERIC);
+                // The path's segments are validated names; only `/` needs
+                // escaping for GitLab's "URL-encoded path" project id.
+                let project = status.repo.replace('/', "%2F");
                 self.http
                     .post(format!("{base}/projects/{project}/statuses/{}", status.commit_id))
                     .header("PRIVATE-TOKEN", token)
@@ -116,7 +139,6 @@ impl ForgeClient for HttpForgeClient {
         };
         let response = request
             .header(http::header::USER_AGENT, "tx-webhook-client")
-            .timeout(STATUS_TIMEOUT)
             .send()
             .await
             .map_err(|e| ForgeError::Unreachable(e.to_string()))?;

@@ -16,17 +16,19 @@ async fn main() -> Result<(), Error> {
     let (config, aws) = tx_shared::aws::cold_start().await?;
     // The webhook answers within API Gateway's 29 s: the job manager's API
     // and the forge's status API get a few seconds each, never more.
-    let http = reqwest::Client::builder()
+    let http = tx_shared::http_client::builder()
         .connect_timeout(Duration::from_secs(3))
         .timeout(Duration::from_secs(10))
         .build()?;
+    let forges = Arc::new(tx_shared::aws::forges_at_cold_start(&aws).await?);
     let deps = ClientDeps {
         cdn: Arc::new(S3Store::new(aws.s3.clone(), &config.cdn_bucket)),
         manifests: Arc::new(DynamoManifestTable::new(
             aws.dynamodb.clone(),
             &config.manifest_table,
         )),
-        forge: Arc::new(HttpForgeClient::new(http.clone(), config.forge_token.clone())),
+        forge: Arc::new(HttpForgeClient::new(forges.clone())?),
+        forges,
         clock: Arc::new(SystemClock),
         http,
         config,

@@ -2,9 +2,6 @@
 //! commit status and the callback always agree.
 
 use tx_shared::domain::build_log::BUILD_LOG;
-use tx_shared::ports::ForgeKind;
-
-use crate::forge::forge_name;
 
 /// Key of a build's `build_log.json` in the CDN bucket (`prefix` is
 /// `u/<owner>/<repo>/<commit10>/`).
@@ -27,13 +24,9 @@ pub fn job_endpoint(api_url: &str) -> String {
     format!("{}/tx/job", api_url.trim_end_matches('/'))
 }
 
-/// Where the job manager posts the finished job. The forge rides along as a
-/// query parameter because the job row does not record which forge dialect
-/// its commit status must be set in.
-pub fn callback_url(api_url: &str, forge: ForgeKind) -> String {
-    format!(
-        "{}/client/callback?forge={}",
-        api_url.trim_end_matches('/'),
-        forge_name(forge)
-    )
+/// Where the job manager posts the finished job. Which forge its commit
+/// status goes to is found again from the job's repository URL (built from
+/// the registry), so the URL carries nothing else.
+pub fn callback_url(api_url: &str) -> String {
+    format!("{}/client/callback", api_url.trim_end_matches('/'))
 }

@@ -1,8 +1,9 @@
 //! `POST /client/webhook` (DESIGN.md thread 1): a forge event becomes a job
 //! request, the first `build_log.json` and a pending commit status.
 //!
-//! Order matters: the signature is checked before the body is parsed, and the
-//! job manager is asked before anything is written, so a refused or failed
+//! Order matters: the delivery is matched to a configured forge and its
+//! signature checked before the body is read into an event, and the job
+//! manager is asked before anything is written, so a refused or failed
 //! request leaves no trace and the forge's redelivery starts clean.
 
 use lambda_http::{Body, Request, Response};
@@ -72,43 +73,82 @@ async fn accept(req: &Request, deps: &ClientDeps) -> Result<Response<Body>, Clie
             limit: MAX_WEBHOOK_BYTES,
         });
     }
-    let delivery = forge::detect(req.headers()).ok_or_else(|| {
+    let headers = req.headers();
+    let claimed = forge::detect(headers).ok_or_else(|| {
         ClientError::UnknownForge(
             "no X-Gitea-Event, X-Gogs-Event, X-Gitlab-Event or X-GitHub-Event header: not a forge webhook"
                 .into(),
         )
     })?;
     let content_type = api::header(req, http::header::CONTENT_TYPE.as_str());
-    let body = webhook_body::decode(delivery.forge, content_type, body)
+    let unverified = webhook_body::decode(claimed.forge, content_type, body)
         .map_err(|e| ClientError::Malformed(e.to_string()))?;
+    // The registry, not the payload, decides: the claimed repository's host
+    // picks the entry, and only that entry's secret (or the repository's own)
+    // can verify the delivery.
+    let claim =
+        event::claim(&claimed.event, &unverified.json).map_err(|e| ClientError::Malformed(e.to_string()))?;
+    let forge = deps
+        .forges
+        .by_repo_url(&claim.repo_url)
+        .map_err(ClientError::NotConfigured)?;
+    let delivery = forge::detect_as(headers, forge.kind).ok_or_else(|| {
+        ClientError::UnknownForge(format!(
+            "forge {} is configured as {}, but the delivery carries no {} event header",
+            forge.id,
+            forge_name(forge.kind),
+            forge_name(forge.kind)
+        ))
+    })?;
+    let body = webhook_body::decode(forge.kind, content_type, body)
+        .map_err(|e| ClientError::Malformed(e.to_string()))?;
+    let secret = forge.secret_for(claim.repo_path.as_deref().unwrap_or_default());
     signature_check::verify(
-        delivery.forge,
-        req.headers(),
+        forge.kind,
+        headers,
         &body.signed,
-        &deps.config.webhook_secret,
+        secret,
+        deps.clock.now().timestamp(),
     )
     .map_err(|e| ClientError::BadSignature(e.to_string()))?;
-    let trigger =
-        match event::parse(&delivery, &body.json).map_err(|e| ClientError::Malformed(e.to_string()))? {
-            ForgeEvent::Ping { zen } => {
-                return Ok(api::json(
-                    200,
-                    &serde_json::json!({
-                        "pong": zen.unwrap_or_else(|| "pong".into()),
-                        "forge": forge_name(delivery.forge),
-                    }),
-                ));
-            }
-            ForgeEvent::Ignored(reason) => return Ok(ignored(reason)),
-            ForgeEvent::Build(trigger) => trigger,
-        };
+    let trigger = match event::parse(&delivery, forge, &body.json)
+        .map_err(|e| ClientError::Malformed(e.to_string()))?
+    {
+        ForgeEvent::Ping { zen } => {
+            return Ok(api::json(
+                200,
+                &serde_json::json!({
+                    "pong": zen.unwrap_or_else(|| "pong".into()),
+                    "forge": forge.id,
+                }),
+            ));
+        }
+        ForgeEvent::Ignored(reason) => return Ok(ignored(reason)),
+        ForgeEvent::Build(trigger) => trigger,
+    };
+    // The verified payload must be about the repository whose secret
+    // verified it: a repository with its own secret cannot be reached with
+    // the forge's shared one by leaving out or contradicting `full_name`.
+    if forge.secret_for(&trigger.status_repo) != secret {
+        return Err(ClientError::BadSignature(format!(
+            "repository {} has its own webhook secret; this delivery was not signed with it",
+            trigger.status_repo
+        )));
+    }
+    if let Some(path) = &claim.repo_path
+        && !path.eq_ignore_ascii_case(&trigger.status_repo)
+    {
+        return Err(ClientError::Malformed(format!(
+            "payload names repository {path} in one field and {} in another",
+            trigger.status_repo
+        )));
+    }
     match filters::check(&deps.config, &trigger) {
         Verdict::Build => {}
         Verdict::Ignore(reason) => return Ok(ignored(reason)),
-        Verdict::Forbid(reason) => return Err(ClientError::ForbiddenHost(reason)),
     }
 
-    let request = trigger.job_request(urls::callback_url(&deps.config.api_url, trigger.forge));
+    let request = trigger.job_request(urls::callback_url(&deps.config.api_url));
     let response = job_api::request_job(&deps.http, &deps.config, &request).await?;
     tracing::info!(
         job_id = %response.job.job_id,
@@ -156,8 +196,7 @@ async fn record(
 
     if is_new {
         let target = StatusTarget {
-            forge: trigger.forge,
-            api_base: trigger.api_base.clone(),
+            forge_id: trigger.forge_id.clone(),
             repo: trigger.status_repo.clone(),
             commit_id: job.commit.commit_id.clone(),
         };

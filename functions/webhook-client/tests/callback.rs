@@ -349,32 +349,39 @@ async fn forged_or_unfinished_callbacks_are_refused() {
 }
 
 #[tokio::test]
-async fn the_callback_forge_parameter_picks_the_status_dialect() {
-    let h = Harness::new(None, &[]).await;
+async fn the_registry_not_the_callback_url_picks_the_forge_told() {
+    // The forge is configured as GitHub: a `?forge=gitea` left in an old
+    // callback URL changes nothing.
+    let h = Harness::with_registry(None, &[], |url| {
+        common::registry(serde_json::json!([{
+            "id": "ghe", "kind": "github", "url": url, "api_url": format!("{url}/api/v3"),
+            "token": common::FORGE_TOKEN, "secret": common::WEBHOOK_SECRET,
+        }]))
+    })
+    .await;
     let job = finished_job(&h, JobResult::Failed, None);
     let (status, _) = answer(
-        handle_http(callback(&job, CALLBACK_SECRET, "?forge=github"), &h.deps)
-            .await
-            .unwrap(),
-    );
-    assert_eq!(status, 200);
-    // Without the parameter a non-github.com repository is taken for Gitea.
-    let (status, _) = answer(
-        handle_http(callback(&job, CALLBACK_SECRET, ""), &h.deps)
+        handle_http(callback(&job, CALLBACK_SECRET, "?forge=gitea"), &h.deps)
             .await
             .unwrap(),
     );
     assert_eq!(status, 200);
     let calls = h.forge.calls.lock().unwrap().clone();
-    assert_eq!(calls.len(), 2);
+    assert_eq!(calls.len(), 1);
     assert_eq!(
         calls[0].path,
         format!("/api/v3/repos/Door43-Catalog/ne-ulb/statuses/{SHA}")
     );
     assert_eq!(calls[0].authorization.as_deref(), Some("Bearer test-forge-token"));
-    assert_eq!(
-        calls[1].path,
-        format!("/api/v1/repos/Door43-Catalog/ne-ulb/statuses/{SHA}")
+
+    // A job whose repository is on a host no longer configured tells nobody.
+    let mut elsewhere = finished_job(&h, JobResult::Failed, None);
+    elsewhere.repo_url = Some("http://127.0.0.1:1/Door43-Catalog/ne-ulb".into());
+    let (status, _) = answer(
+        handle_http(callback(&elsewhere, CALLBACK_SECRET, ""), &h.deps)
+            .await
+            .unwrap(),
     );
-    assert_eq!(calls[1].authorization.as_deref(), Some("token test-forge-token"));
+    assert_eq!(status, 200);
+    assert_eq!(h.forge.calls.lock().unwrap().len(), 1);
 }

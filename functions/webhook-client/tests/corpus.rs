@@ -3,13 +3,33 @@
 
 mod common;
 
-use common::{WEBHOOK_SECRET, corpus, corpus_file};
+use common::{WEBHOOK_SECRET, corpus, corpus_file, registry};
 use http::{HeaderMap, HeaderValue};
+use tx_shared::forges::{ForgeRegistry, Secret};
 use tx_shared::ports::ForgeKind;
 use tx_shared::signature::sign_hex;
-use tx_webhook_client::event::{BuildTrigger, ForgeEvent, parse};
+use tx_webhook_client::event::{BuildTrigger, ForgeEvent, claim, parse};
 use tx_webhook_client::forge::{Delivery, detect};
 use tx_webhook_client::signature_check::verify;
+
+/// The payload's own host configured as a forge of `kind` (each corpus file
+/// comes from its own forge; several share `localhost:3000`).
+fn forge_of(kind: ForgeKind, body: &[u8]) -> ForgeRegistry {
+    let claimed = claim("push", body).expect("claim");
+    let origin = reqwest::Url::parse(&claimed.repo_url)
+        .expect("repository URL")
+        .origin()
+        .ascii_serialization();
+    let kind = format!("{kind:?}").to_lowercase();
+    registry(serde_json::json!([{"id": "corpus", "kind": kind, "url": origin, "secret": WEBHOOK_SECRET}]))
+}
+
+fn secret(value: &str) -> Secret {
+    registry(serde_json::json!([{"id": "x", "kind": "gitea", "url": "https://x", "secret": value}])).forges()
+        [0]
+    .secret_for("o/r")
+    .clone()
+}
 
 /// Headers exactly as each forge sends them (PROVENANCE.md), signed with `secret`.
 fn forge_headers(forge: ForgeKind, event: &str, body: &[u8], secret: &str) -> HeaderMap {
@@ -74,14 +94,16 @@ fn read(forge: ForgeKind, event: &str, rel: &str) -> Option<(Delivery, Vec<u8>, 
     let headers = forge_headers(forge, event, &body, WEBHOOK_SECRET);
     let delivery = detect(&headers).expect("forge detected");
     assert_eq!(delivery.forge, forge, "{rel}");
-    verify(delivery.forge, &headers, &body, WEBHOOK_SECRET).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    let ours = secret(WEBHOOK_SECRET);
+    verify(delivery.forge, &headers, &body, &ours, 0).unwrap_or_else(|e| panic!("{rel}: {e}"));
     // The same headers under another secret, or the body altered by a byte, fail.
     assert!(
         verify(
             delivery.forge,
             &forge_headers(forge, event, &body, "other"),
             &body,
-            WEBHOOK_SECRET
+            &ours,
+            0
         )
         .is_err()
     );
@@ -91,11 +113,12 @@ fn read(forge: ForgeKind, event: &str, rel: &str) -> Option<(Delivery, Vec<u8>, 
     }
     if forge != ForgeKind::Gitlab {
         assert!(
-            verify(delivery.forge, &headers, &tampered, WEBHOOK_SECRET).is_err(),
+            verify(delivery.forge, &headers, &tampered, &ours, 0).is_err(),
             "{rel}: tampering unnoticed"
         );
     }
-    let event = parse(&delivery, &body).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    let forges = forge_of(forge, &body);
+    let event = parse(&delivery, &forges.forges()[0], &body).unwrap_or_else(|e| panic!("{rel}: {e}"));
     Some((delivery, body, event))
 }
 
@@ -140,7 +163,7 @@ fn gitea_push_new_branch() {
         t.source,
         "http://localhost:3000/example/example/archive/67b56589a45103f891bdee7c0546e5d40bc02001.zip"
     );
-    assert_eq!(t.api_base.as_deref(), Some("http://localhost:3000/api/v1"));
+    assert_eq!(t.forge_id, "corpus");
     assert_eq!(t.delivery_id.as_deref(), Some("gitea-delivery"));
     assert_eq!(t.forge, ForgeKind::Gitea);
 }
@@ -206,12 +229,18 @@ fn gitea_release_of_a_commit_builds_its_zip_asset_or_tag_archive() {
         &dir,
         r#""assets": [{"id": 1, "name": "en_ulb.zip", "browser_download_url": "http://localhost:3000/attachments/ab12"}]"#,
     );
-    let ForgeEvent::Build(t) = parse(&delivery, &with_zip).unwrap() else {
+    let forges = forge_of(ForgeKind::Gitea, &with_zip);
+    let ForgeEvent::Build(t) = parse(&delivery, &forges.forges()[0], &with_zip).unwrap() else {
         panic!("not a build")
     };
     assert_eq!(t.git_ref, "refs/tags/example");
     assert_eq!(t.commit.commit_id, "67b56589a45103f891bdee7c0546e5d40bc02001");
-    assert_eq!(t.source, "http://localhost:3000/attachments/ab12");
+    // Built from the registry, the tag and the asset's name; the payload's
+    // browser_download_url is not used.
+    assert_eq!(
+        t.source,
+        "http://localhost:3000/example/example/releases/download/example/en_ulb.zip"
+    );
     assert_eq!(t.commit.commit_message.as_deref(), Some("0.0.0"));
     assert_eq!(
         t.commit.commit_url.as_deref(),
@@ -219,7 +248,7 @@ fn gitea_release_of_a_commit_builds_its_zip_asset_or_tag_archive() {
     );
 
     let without = gitea_release_with(&dir, r#""assets": []"#);
-    let ForgeEvent::Build(t) = parse(&delivery, &without).unwrap() else {
+    let ForgeEvent::Build(t) = parse(&delivery, &forges.forges()[0], &without).unwrap() else {
         panic!("not a build")
     };
     assert_eq!(
@@ -313,7 +342,6 @@ fn github_push_new_branch() {
         t.source,
         "https://github.com/Codertocat/Hello-World/archive/6113728f27ae82c7b1a177c8d03f9e96e0adf246.zip"
     );
-    assert_eq!(t.api_base.as_deref(), Some("https://api.github.com"));
     assert_eq!(t.status_repo, "Codertocat/Hello-World");
     let t2 = build(
         ForgeKind::Github,
@@ -333,7 +361,6 @@ fn github_tag_pushes() {
     assert!(t.is_tag());
     assert_eq!(t.git_ref, "refs/tags/simple-tag");
     assert_eq!(t.commit.commit_id, "6113728f27ae82c7b1a177c8d03f9e96e0adf246");
-    assert_eq!(t.api_base.as_deref(), Some("https://octocoders.github.io/api/v3"));
     for rel in [
         "github/push.tag-deleted.json",
         "github/push.tag-deleted.with-organization.json",
@@ -399,7 +426,6 @@ fn gitlab_push_tag_push_and_release() {
             "http://example.com/mike/diaspora/-/compare/95790bf891e76fee5e1747ab589903a6a1f80f22...da1560886d4f094c3e6c9ef40349f7d38b5d27d7"
         )
     );
-    assert_eq!(t.api_base.as_deref(), Some("http://example.com/api/v4"));
     assert_eq!(t.status_repo, "mike/diaspora");
     assert_eq!(t.delivery_id.as_deref(), Some("gitlab-event-uuid"));
 
@@ -435,9 +461,12 @@ fn wrong_secret_fails_for_every_payload() {
     for (forge, rel) in cases {
         let body = corpus_file(&dir, rel);
         let headers = forge_headers(forge, "push", &body, "not-the-secret");
-        assert!(verify(forge, &headers, &body, WEBHOOK_SECRET).is_err(), "{rel}");
         assert!(
-            verify(forge, &HeaderMap::new(), &body, WEBHOOK_SECRET).is_err(),
+            verify(forge, &headers, &body, &secret(WEBHOOK_SECRET), 0).is_err(),
+            "{rel}"
+        );
+        assert!(
+            verify(forge, &HeaderMap::new(), &body, &secret(WEBHOOK_SECRET), 0).is_err(),
             "{rel}"
         );
     }

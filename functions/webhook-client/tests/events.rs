@@ -4,12 +4,11 @@
 mod common;
 
 use std::io::Write;
-use std::sync::Arc;
 
 use bytes::Bytes;
-use common::{Harness, answer};
+use common::{Harness, answer, registry};
 use tx_shared::ports::{ManifestTable, ObjectStore};
-use tx_webhook_client::{HttpForgeClient, handle_http};
+use tx_webhook_client::handle_http;
 
 /// The secret the samples are signed with (events/README.md).
 const SAMPLE_SECRET: &str = "events-sample-secret";
@@ -20,19 +19,16 @@ fn sample(name: &str) -> lambda_http::Request {
     lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// The samples name real forge hosts; without a token the forge client makes
-/// no request, so the tests stay on loopback.
+/// The samples name real forge hosts, configured here without tokens: the
+/// forge client then makes no request, so the tests stay on loopback.
 async fn harness() -> Harness {
-    let mut h = Harness::new(
-        None,
-        &[
-            ("TX_WEBHOOK_SECRET", SAMPLE_SECRET),
-            ("TX_CALLBACK_SECRET", SAMPLE_SECRET),
-        ],
-    )
-    .await;
-    h.deps.forge = Arc::new(HttpForgeClient::new(reqwest::Client::new(), None));
-    h
+    Harness::with_registry(None, &[("TX_CALLBACK_SECRET", SAMPLE_SECRET)], |_| {
+        registry(serde_json::json!([
+            {"id": "door43", "kind": "gitea", "url": "https://git.door43.org", "secret": SAMPLE_SECRET},
+            {"id": "lab", "kind": "gitlab", "url": "https://gitlab.example.org", "secret": SAMPLE_SECRET},
+        ]))
+    })
+    .await
 }
 
 #[tokio::test]
@@ -75,13 +71,7 @@ async fn gitlab_push_sample_requests_a_job() {
         request.delivery_id.as_deref(),
         Some("8e7d6c5b-4a39-4f2a-9c1d-0a9f8e7d6c5b")
     );
-    assert!(
-        request
-            .callback
-            .as_deref()
-            .unwrap()
-            .ends_with("/client/callback?forge=gitlab")
-    );
+    assert!(request.callback.as_deref().unwrap().ends_with("/client/callback"));
     assert_eq!(
         request.source,
         "https://gitlab.example.org/demo/en_obs/-/archive/9b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c/en_obs-9b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c.zip"

@@ -1,17 +1,19 @@
-//! `HttpForgeClient` against a real loopback server speaking for each forge.
+//! `HttpForgeClient` against real loopback servers speaking for each forge:
+//! the URL comes from the registry entry, and so does the token.
 
 mod common;
 
-use common::start_forge;
+use std::sync::Arc;
+
+use common::{registry, start_forge};
 use tx_shared::ports::{CommitStatus, ForgeClient, ForgeError, ForgeKind, StatusState};
 use tx_webhook_client::HttpForgeClient;
 
 const SHA: &str = "da1560886d4f094c3e6c9ef40349f7d38b5d27d7";
 
-fn status(forge: ForgeKind, api_base: String, repo: &str, state: StatusState) -> CommitStatus {
+fn status(forge_id: &str, repo: &str, state: StatusState) -> CommitStatus {
     CommitStatus {
-        forge,
-        api_base,
+        forge_id: forge_id.into(),
         repo: repo.into(),
         commit_id: SHA.into(),
         state,
@@ -20,41 +22,32 @@ fn status(forge: ForgeKind, api_base: String, repo: &str, state: StatusState) ->
     }
 }
 
-fn client(token: Option<&str>) -> HttpForgeClient {
-    HttpForgeClient::new(reqwest::Client::new(), token.map(str::to_string))
+fn client(forges: serde_json::Value) -> HttpForgeClient {
+    HttpForgeClient::new(Arc::new(registry(forges))).unwrap()
 }
 
 #[tokio::test]
 async fn gitea_github_and_gitlab_dialects() {
-    let (url, forge) = start_forge().await;
-    let c = client(Some("T0K"));
-    c.set_status(&status(
-        ForgeKind::Gitea,
-        format!("{url}/api/v1"),
-        "o/r",
-        StatusState::Failure,
-    ))
-    .await
-    .unwrap();
-    c.set_status(&status(
-        ForgeKind::Github,
-        format!("{url}/api/v3"),
-        "o/r",
-        StatusState::Success,
-    ))
-    .await
-    .unwrap();
-    c.set_status(&status(
-        ForgeKind::Gitlab,
-        format!("{url}/api/v4"),
-        "group/sub/r",
-        StatusState::Error,
-    ))
-    .await
-    .unwrap();
-    let calls = forge.calls.lock().unwrap().clone();
-    assert_eq!(calls.len(), 3);
+    let (gitea_url, gitea) = start_forge().await;
+    let (github_url, github) = start_forge().await;
+    let (gitlab_url, gitlab) = start_forge().await;
+    let c = client(serde_json::json!([
+        {"id": "tea", "kind": "gitea", "url": gitea_url, "token": "T0K", "secret": "s"},
+        {"id": "hub", "kind": "github", "url": github_url, "token": "T1K", "secret": "s"},
+        {"id": "lab", "kind": "gitlab", "url": gitlab_url, "token": "T2K", "secret": "s"},
+    ]));
+    c.set_status(&status("tea", "o/r", StatusState::Failure))
+        .await
+        .unwrap();
+    c.set_status(&status("hub", "o/r", StatusState::Success))
+        .await
+        .unwrap();
+    c.set_status(&status("lab", "group/sub/r", StatusState::Error))
+        .await
+        .unwrap();
 
+    let calls = gitea.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].path, format!("/api/v1/repos/o/r/statuses/{SHA}"));
     assert_eq!(calls[0].authorization.as_deref(), Some("token T0K"));
     assert_eq!(calls[0].body["state"], "failure");
@@ -65,68 +58,68 @@ async fn gitea_github_and_gitlab_dialects() {
     );
     assert_eq!(calls[0].body["target_url"], "http://site.test/u/o/r/da1560886d/");
 
-    assert_eq!(calls[1].path, format!("/api/v3/repos/o/r/statuses/{SHA}"));
-    assert_eq!(calls[1].authorization.as_deref(), Some("Bearer T0K"));
-    assert_eq!(calls[1].accept.as_deref(), Some("application/vnd.github+json"));
-    assert_eq!(calls[1].body["state"], "success");
+    let calls = github.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].path, format!("/api/v3/repos/o/r/statuses/{SHA}"));
+    assert_eq!(calls[0].authorization.as_deref(), Some("Bearer T1K"));
+    assert_eq!(calls[0].accept.as_deref(), Some("application/vnd.github+json"));
+    assert_eq!(calls[0].body["state"], "success");
 
+    let calls = gitlab.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1);
     assert_eq!(
-        calls[2].path,
+        calls[0].path,
         format!("/api/v4/projects/group%2Fsub%2Fr/statuses/{SHA}")
     );
-    assert_eq!(calls[2].private_token.as_deref(), Some("T0K"));
-    assert_eq!(calls[2].authorization, None);
-    assert_eq!(calls[2].body["state"], "failed");
-    assert_eq!(calls[2].body["name"], "tx");
+    assert_eq!(calls[0].private_token.as_deref(), Some("T2K"));
+    assert_eq!(calls[0].authorization, None);
+    assert_eq!(calls[0].body["state"], "failed");
+    assert_eq!(calls[0].body["name"], "tx");
 }
 
 #[tokio::test]
-async fn gogs_and_missing_token_make_no_request() {
+async fn gogs_missing_token_unknown_forge_and_bad_ids_make_no_request() {
     let (url, forge) = start_forge().await;
-    let gogs = client(Some("T"))
-        .set_status(&status(ForgeKind::Gogs, url.clone(), "o/r", StatusState::Pending))
-        .await;
+    let (other_url, other) = start_forge().await;
+    let c = client(serde_json::json!([
+        {"id": "gogs", "kind": "gogs", "url": url, "token": "T", "secret": "s"},
+        {"id": "tea", "kind": "gitea", "url": other_url, "secret": "s"},
+    ]));
+    let gogs = c.set_status(&status("gogs", "o/r", StatusState::Pending)).await;
     assert!(
         matches!(gogs, Err(ForgeError::Unsupported(ForgeKind::Gogs))),
         "{gogs:?}"
     );
-    let none = client(None)
-        .set_status(&status(
-            ForgeKind::Gitea,
-            url.clone(),
-            "o/r",
-            StatusState::Pending,
-        ))
-        .await;
+    let none = c.set_status(&status("tea", "o/r", StatusState::Pending)).await;
     assert!(matches!(none, Err(ForgeError::NoToken)), "{none:?}");
-    let blank = client(Some("  "))
-        .set_status(&status(ForgeKind::Github, url, "o/r", StatusState::Pending))
-        .await;
-    assert!(matches!(blank, Err(ForgeError::NoToken)), "{blank:?}");
+    let unknown = c.set_status(&status("gone", "o/r", StatusState::Pending)).await;
+    assert!(matches!(unknown, Err(ForgeError::UnknownForge(_))), "{unknown:?}");
+    let c = client(serde_json::json!([
+        {"id": "tea", "kind": "gitea", "url": other_url, "token": "T", "secret": "s"},
+    ]));
+    for repo in ["o/../../admin", "o", "o/r?x=1", "o/r#f"] {
+        let bad = c.set_status(&status("tea", repo, StatusState::Pending)).await;
+        assert!(matches!(bad, Err(ForgeError::Invalid(_))), "{repo}: {bad:?}");
+    }
     assert!(forge.calls.lock().unwrap().is_empty());
+    assert!(other.calls.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn rejections_and_unreachable_forges_are_typed() {
     let (url, forge) = start_forge().await;
     *forge.answer.lock().unwrap() = 422;
-    let rejected = client(Some("T"))
-        .set_status(&status(ForgeKind::Gitea, url, "o/r", StatusState::Pending))
-        .await;
-    match rejected {
+    let c = client(serde_json::json!([
+        {"id": "tea", "kind": "gitea", "url": url, "token": "T", "secret": "s"},
+        {"id": "down", "kind": "gitea", "url": "http://127.0.0.1:1", "token": "T", "secret": "s"},
+    ]));
+    match c.set_status(&status("tea", "o/r", StatusState::Pending)).await {
         Err(ForgeError::Rejected { status, body }) => {
             assert_eq!(status, 422);
             assert!(body.contains("\"id\""), "{body}");
         }
         other => panic!("expected Rejected, got {other:?}"),
     }
-    let down = client(Some("T"))
-        .set_status(&status(
-            ForgeKind::Gitea,
-            "http://127.0.0.1:1/api/v1".into(),
-            "o/r",
-            StatusState::Pending,
-        ))
-        .await;
+    let down = c.set_status(&status("down", "o/r", StatusState::Pending)).await;
     assert!(matches!(down, Err(ForgeError::Unreachable(_))), "{down:?}");
 }

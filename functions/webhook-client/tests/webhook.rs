@@ -62,7 +62,7 @@ async fn created_job_writes_requested_build_log_and_pending_status() {
     let api_url = &h.deps.config.api_url;
     assert_eq!(
         req.callback.as_deref(),
-        Some(format!("{api_url}/client/callback?forge=gitea").as_str())
+        Some(format!("{api_url}/client/callback").as_str())
     );
     assert_eq!(*h.manager.bad_signatures.lock().unwrap(), 0);
 
@@ -297,7 +297,13 @@ async fn malformed_oversized_and_unknown_requests() {
 
 #[tokio::test]
 async fn ping_and_ignored_events_answer_200() {
-    let h = Harness::new(None, &[]).await;
+    let h = Harness::with_registry(None, &[], |_| {
+        common::registry(serde_json::json!([
+            {"id": "capture", "kind": "gitea", "url": "http://localhost:3000", "secret": WEBHOOK_SECRET},
+            {"id": "github", "kind": "github", "url": "https://github.com", "secret": WEBHOOK_SECRET},
+        ]))
+    })
+    .await;
     let Some(dir) = corpus() else { return };
     let body = corpus_file(&dir, "github/ping.json");
     let sig = format!("sha256={}", sign_hex(WEBHOOK_SECRET.as_bytes(), &body));
@@ -329,21 +335,87 @@ async fn ping_and_ignored_events_answer_200() {
 }
 
 #[tokio::test]
-async fn host_and_branch_filters() {
-    let h = Harness::new(None, &[("TX_ALLOWED_HOSTS", "git.door43.org")]).await;
+async fn an_unconfigured_forge_is_refused_with_403_naming_the_host_and_creates_nothing() {
+    // The registry names another forge: the fake forge's deliveries are refused.
+    let h = Harness::with_registry(None, &[], |_| {
+        common::registry(serde_json::json!([
+            {"id": "door43", "kind": "gitea", "url": "https://git.door43.org", "secret": WEBHOOK_SECRET},
+        ]))
+    })
+    .await;
     let Some(body) = gitea_push(&h, SHA_A) else {
         return;
     };
+    let host = h.forge_url.trim_start_matches("http://").to_string();
     let (status, json) = send(&h, "push", "d", body).await;
-    assert_eq!((status, json["error"].as_str()), (403, Some("forbidden_host")));
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (403, Some("forge_not_configured")),
+        "{json}"
+    );
+    assert_eq!(json["host"], host.as_str());
+    assert_eq!(json["configure"]["entry"]["url"], h.forge_url.as_str());
+    assert_eq!(json["configure"]["where"], "test registry");
+    assert!(json["message"].as_str().unwrap().contains(&host), "{json}");
+    assert!(h.manager.requests.lock().unwrap().is_empty());
     assert!(h.cdn_keys().await.is_empty());
+    assert!(h.notified_keys().is_empty());
+    assert!(h.forge.calls.lock().unwrap().is_empty());
 
-    let h = Harness::new(
-        None,
-        &[("TX_ALLOWED_HOSTS", "127.0.0.1"), ("TX_BRANCHES", "main")],
-    )
+    // An empty registry refuses every host: never "accept any".
+    let h = Harness::with_registry(None, &[], |_| {
+        tx_shared::forges::ForgeRegistry::empty("TX_FORGES")
+    })
     .await;
     let body = gitea_push(&h, SHA_A).unwrap();
+    let (status, json) = send(&h, "push", "d", body).await;
+    assert_eq!(status, 403, "{json}");
+    assert!(h.manager.requests.lock().unwrap().is_empty());
+    assert!(h.cdn_keys().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_repository_with_its_own_secret_is_not_verified_by_the_forge_secret() {
+    let h = Harness::with_registry(None, &[], |url| {
+        common::registry(serde_json::json!([{
+            "id": "test-forge", "kind": "gitea", "url": url, "secret": WEBHOOK_SECRET,
+            "repos": {"example/example": {"secret": "the-repos-own-secret"}},
+        }]))
+    })
+    .await;
+    let Some(body) = gitea_push(&h, SHA_A) else {
+        return;
+    };
+    let (status, json) = send(&h, "push", "d", body.clone()).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (401, Some("bad_signature")),
+        "{json}"
+    );
+    // Leaving out full_name does not fall back to the forge's secret.
+    let text = String::from_utf8(body.clone()).unwrap();
+    let without = text
+        .replace("\"full_name\": \"example/example\"", "\"full_name\": null")
+        .into_bytes();
+    assert_ne!(without, body, "corpus file changed shape");
+    let (status, _) = send(&h, "push", "d", without).await;
+    assert_eq!(status, 401);
+    assert!(h.manager.requests.lock().unwrap().is_empty());
+    let headers = gitea_headers("push", "d", &body, "the-repos-own-secret");
+    let (status, json) = answer(
+        handle_http(webhook(&pairs(&headers), body), &h.deps)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(status, 202, "{json}");
+}
+
+#[tokio::test]
+async fn branch_filters() {
+    let h = Harness::new(None, &[("TX_BRANCHES", "main")]).await;
+    let Some(body) = gitea_push(&h, SHA_A) else {
+        return;
+    };
     let (status, json) = send(&h, "push", "d", body).await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -391,19 +463,8 @@ async fn unknown_routes_and_methods() {
 #[tokio::test]
 async fn form_encoded_deliveries_are_verified_the_way_each_forge_signs_them() {
     use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-    let h = Harness::new(None, &[]).await;
-    let Some(json) = gitea_push(&h, SHA_A) else {
-        return;
-    };
-    let form = format!(
-        "payload={}",
-        utf8_percent_encode(std::str::from_utf8(&json).unwrap(), NON_ALPHANUMERIC)
-    );
     let form_type = ("content-type", "application/x-www-form-urlencoded");
-
-    // Gitea signs the JSON, not the form.
-    let gitea_sig = sign_hex(WEBHOOK_SECRET.as_bytes(), &json);
-    let req = |headers: &[(&str, &str)]| {
+    let req = |form: &str, headers: &[(&str, &str)]| {
         let mut builder = http::Request::builder()
             .method("POST")
             .uri("https://api.test/client/webhook");
@@ -411,29 +472,52 @@ async fn form_encoded_deliveries_are_verified_the_way_each_forge_signs_them() {
             builder = builder.header(*k, *v);
         }
         builder
-            .body(lambda_http::Body::from(form.clone().into_bytes()))
+            .body(lambda_http::Body::from(form.as_bytes().to_vec()))
             .unwrap()
     };
+    let form_of = |json: &[u8]| {
+        format!(
+            "payload={}",
+            utf8_percent_encode(std::str::from_utf8(json).unwrap(), NON_ALPHANUMERIC)
+        )
+    };
+
+    // Gitea signs the JSON, not the form.
+    let h = Harness::new(None, &[]).await;
+    let Some(json) = gitea_push(&h, SHA_A) else {
+        return;
+    };
+    let form = form_of(&json);
+    let gitea_sig = sign_hex(WEBHOOK_SECRET.as_bytes(), &json);
     let headers = [
         ("X-Gitea-Event", "push"),
         ("X-Gitea-Signature", gitea_sig.as_str()),
     ];
-    let (status, json_answer) = answer(handle_http(req(&headers), &h.deps).await.unwrap());
+    let (status, json_answer) = answer(handle_http(req(&form, &headers), &h.deps).await.unwrap());
     assert_eq!(status, 202, "{json_answer}");
+    // …and a Gitea signature over the form body is refused.
+    let wrong = sign_hex(WEBHOOK_SECRET.as_bytes(), form.as_bytes());
+    let headers = [("X-Gitea-Event", "push"), ("X-Gitea-Signature", wrong.as_str())];
+    assert_eq!(
+        answer(handle_http(req(&form, &headers), &h.deps).await.unwrap()).0,
+        401
+    );
 
     // GitHub signs the body as sent.
+    let h = Harness::with_registry(None, &[], |url| {
+        common::registry(serde_json::json!([
+            {"id": "ghe", "kind": "github", "url": url, "secret": WEBHOOK_SECRET},
+        ]))
+    })
+    .await;
+    let form = form_of(&gitea_push(&h, SHA_A).unwrap());
     let github_sig = format!("sha256={}", sign_hex(WEBHOOK_SECRET.as_bytes(), form.as_bytes()));
-    h.manager.replies.lock().unwrap().push_back(Reply::Existing);
     let headers = [
         ("X-GitHub-Event", "push"),
         ("X-Hub-Signature-256", github_sig.as_str()),
     ];
-    let (status, json_answer) = answer(handle_http(req(&headers), &h.deps).await.unwrap());
-    assert_eq!(status, 200, "{json_answer}");
-    // …and a Gitea signature over the form body is refused.
-    let wrong = sign_hex(WEBHOOK_SECRET.as_bytes(), form.as_bytes());
-    let headers = [("X-Gitea-Event", "push"), ("X-Gitea-Signature", wrong.as_str())];
-    assert_eq!(answer(handle_http(req(&headers), &h.deps).await.unwrap()).0, 401);
+    let (status, json_answer) = answer(handle_http(req(&form, &headers), &h.deps).await.unwrap());
+    assert_eq!(status, 202, "{json_answer}");
 }
 
 #[tokio::test]

@@ -31,14 +31,14 @@ pub enum StatusState {
     Error,
 }
 
-/// A commit status to set.
+/// A commit status to set. It names the forge by its registry id, not by a
+/// URL: the client builds the API URL from the registry entry and sends that
+/// entry's token to that entry's API host only (DESIGN.md § "Forges and trust").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommitStatus {
-    /// The forge's dialect.
-    pub forge: ForgeKind,
-    /// API base (`https://git.door43.org/api/v1`, `https://api.github.com`).
-    pub api_base: String,
-    /// `owner/repo`.
+    /// The forge's id in the registry.
+    pub forge_id: String,
+    /// `owner/repo` (GitLab: the project path).
     pub repo: String,
     /// Full commit SHA.
     pub commit_id: String,
@@ -56,6 +56,12 @@ pub enum ForgeError {
     /// No token is configured for this forge, so no status can be set.
     #[error("no forge token configured")]
     NoToken,
+    /// The registry has no forge with this id (it was removed since).
+    #[error("forge {0:?} is not in the registry")]
+    UnknownForge(String),
+    /// The repository or commit is not something a URL may be built from.
+    #[error("{0}")]
+    Invalid(String),
     /// The forge has no status API (Gogs).
     #[error("{0:?} has no commit status API")]
     Unsupported(ForgeKind),

@@ -74,6 +74,7 @@ pub async fn start(options: RuntimeOptions, backend: AwsBackend) -> anyhow::Resu
         .with_context(|| format!("binding {}", options.addr))?;
     let addr = listener.local_addr()?;
     let config = settings::local_config(&options.data_dir, addr, &options.overrides)?;
+    let forges = Arc::new(settings::local_forges(&options.data_dir, &options.overrides)?);
     let clients = &backend.clients;
     let queue_url = if backend.provision {
         resources::provision(clients, &config, &backend.queue).await?
@@ -81,7 +82,7 @@ pub async fn start(options: RuntimeOptions, backend: AwsBackend) -> anyhow::Resu
         resources::check(clients, &config).await?;
         resources::queue_url(clients, &backend.queue).await?
     };
-    let functions = Arc::new(Functions::wire(&config, ports(&config, &backend))?);
+    let functions = Arc::new(Functions::wire(&config, forges, ports(&config, &backend))?);
     let (stop, stop_rx) = watch::channel(false);
     let mut tasks = vec![serve(listener, functions.clone(), stop_rx.clone())];
     if options.deliver_events {

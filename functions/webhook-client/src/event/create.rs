@@ -5,15 +5,15 @@
 //! that accompanies it carries the commit and builds it.
 
 use tx_shared::domain::job::CommitInfo;
+use tx_shared::forges::Forge;
 
 use super::{BuildTrigger, ForgeEvent, ParseError, commit_sha, repo_identity, required};
 use crate::archive::archive_url;
 use crate::forge::Delivery;
-use crate::forge_api;
 use crate::payload::Create;
 
 /// Reads a create event.
-pub fn parse(delivery: &Delivery, create: Create) -> Result<ForgeEvent, ParseError> {
+pub fn parse(delivery: &Delivery, forge: &Forge, create: Create) -> Result<ForgeEvent, ParseError> {
     let event = delivery.event.as_str();
     let name = required(event, "ref", create.git_ref.as_deref())?;
     let ref_type = create.ref_type.as_deref().unwrap_or("?");
@@ -28,18 +28,17 @@ pub fn parse(delivery: &Delivery, create: Create) -> Result<ForgeEvent, ParseErr
         )));
     };
     let commit_id = commit_sha(event, "sha", sha)?;
-    let repo = repo_identity(event, create.repository.as_ref())?;
+    let repo = repo_identity(event, forge, create.repository.as_ref())?;
     let git_ref = if name.starts_with("refs/") {
         name.to_string()
     } else {
         format!("refs/tags/{name}")
     };
-    let forge = delivery.forge;
     Ok(ForgeEvent::Build(Box::new(BuildTrigger {
-        forge,
-        api_base: forge_api::api_base(forge, &repo.html_url, repo.api_url.as_deref()),
-        status_repo: forge_api::status_repo(forge, None, &repo.owner, &repo.name),
-        source: archive_url(forge, &repo.html_url, &repo.name, &commit_id),
+        forge: forge.kind,
+        forge_id: forge.id.clone(),
+        status_repo: repo.path(),
+        source: archive_url(forge, &repo.path(), &commit_id),
         commit: CommitInfo {
             committed_by: create
                 .sender

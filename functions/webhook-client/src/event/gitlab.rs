@@ -5,12 +5,14 @@
 //! turned into `-`, while commit statuses use the real path.
 
 use tx_shared::domain::job::CommitInfo;
-use tx_shared::ports::ForgeKind;
+use tx_shared::forges::Forge;
 
-use super::{BuildTrigger, ForgeEvent, ParseError, commit_sha, message, required, segment};
+use super::{
+    BuildTrigger, ForgeEvent, ParseError, commit_sha, message, own_link, required, segment, tag_name,
+};
 use crate::archive::archive_url;
 use crate::forge::Delivery;
-use crate::forge_api::{self, is_null_sha};
+use crate::forge_api::{is_commit_sha, is_null_sha};
 use crate::payload::{GitlabProject, GitlabPush, GitlabRelease};
 
 struct Project {
@@ -20,7 +22,7 @@ struct Project {
     path: String,
 }
 
-fn project(event: &str, project: Option<&GitlabProject>) -> Result<Project, ParseError> {
+fn project(event: &str, forge: &Forge, project: Option<&GitlabProject>) -> Result<Project, ParseError> {
     let p = project.ok_or_else(|| ParseError::Missing {
         event: event.to_string(),
         field: "project",
@@ -36,25 +38,29 @@ fn project(event: &str, project: Option<&GitlabProject>) -> Result<Project, Pars
         field: "project.path_with_namespace",
         value: path.to_string(),
     })?;
-    let web_url = required(event, "project.web_url", p.web_url.as_deref())?;
+    for group in namespace.split('/') {
+        segment(event, "project namespace", group)?;
+    }
+    let name = segment(event, "project path", name)?;
     Ok(Project {
         owner: segment(event, "project namespace", &namespace.replace('/', "-"))?,
-        name: segment(event, "project path", name)?,
-        web_url: web_url.trim_end_matches('/').to_string(),
+        web_url: format!("{}/{path}", forge.web_base()),
+        name,
         path: path.to_string(),
     })
 }
 
 fn trigger(
     delivery: &Delivery,
+    forge: &Forge,
     p: Project,
     git_ref: String,
     commit: CommitInfo,
     source: String,
 ) -> BuildTrigger {
     BuildTrigger {
-        forge: ForgeKind::Gitlab,
-        api_base: forge_api::api_base(ForgeKind::Gitlab, &p.web_url, None),
+        forge: forge.kind,
+        forge_id: forge.id.clone(),
         status_repo: p.path,
         source,
         commit,
@@ -67,7 +73,7 @@ fn trigger(
 }
 
 /// Reads a push or tag push. A deleted ref is ignored.
-pub fn push(delivery: &Delivery, push: GitlabPush) -> Result<ForgeEvent, ParseError> {
+pub fn push(delivery: &Delivery, forge: &Forge, push: GitlabPush) -> Result<ForgeEvent, ParseError> {
     let event = delivery.event.as_str();
     let git_ref = required(event, "ref", push.git_ref.as_deref())?.to_string();
     let after = push.after.as_deref().map(str::trim).unwrap_or_default();
@@ -79,7 +85,7 @@ pub fn push(delivery: &Delivery, push: GitlabPush) -> Result<ForgeEvent, ParseEr
     if is_null_sha(after) && checkout.is_none_or(is_null_sha) {
         return Ok(ForgeEvent::Ignored(format!("ignored: deleted ref {git_ref}")));
     }
-    let p = project(event, push.project.as_ref())?;
+    let p = project(event, forge, push.project.as_ref())?;
     let commit_id = match checkout {
         Some(sha) => commit_sha(event, "checkout_sha", sha)?,
         None => commit_sha(event, "after", required(event, "after", Some(after))?)?,
@@ -93,19 +99,20 @@ pub fn push(delivery: &Delivery, push: GitlabPush) -> Result<ForgeEvent, ParseEr
         })
         .or(push.commits.last());
     let before = push.before.as_deref().unwrap_or_default();
-    let compare_url = (!before.is_empty() && !is_null_sha(before) && !is_null_sha(after))
-        .then(|| format!("{}/-/compare/{before}...{after}", p.web_url));
+    let compare_url =
+        (is_commit_sha(before) && is_commit_sha(after) && !is_null_sha(before) && !is_null_sha(after))
+            .then(|| format!("{}/-/compare/{before}...{after}", p.web_url));
     let commit = CommitInfo {
         committed_by: head
             .and_then(|c| c.author.as_ref().and_then(|a| a.display()))
             .or(push.user_username.as_deref().filter(|u| !u.is_empty()))
             .or(push.user_name.as_deref().filter(|u| !u.is_empty()))
             .map(str::to_string),
-        commit_url: Some(
-            head.and_then(|c| c.url.clone())
-                .filter(|u| !u.trim().is_empty())
-                .unwrap_or_else(|| format!("{}/-/commit/{commit_id}", p.web_url)),
-        ),
+        commit_url: Some(own_link(
+            forge,
+            head.and_then(|c| c.url.as_deref()),
+            format!("{}/-/commit/{commit_id}", p.web_url),
+        )),
         compare_url,
         commit_message: message(
             head.and_then(|c| c.message.as_deref())
@@ -113,56 +120,58 @@ pub fn push(delivery: &Delivery, push: GitlabPush) -> Result<ForgeEvent, ParseEr
         ),
         commit_id,
     };
-    let source = archive_url(ForgeKind::Gitlab, &p.web_url, &p.name, &commit.commit_id);
+    let source = archive_url(forge, &p.path, &commit.commit_id);
     Ok(ForgeEvent::Build(Box::new(trigger(
-        delivery, p, git_ref, commit, source,
+        delivery, forge, p, git_ref, commit, source,
     ))))
 }
 
-/// Reads a release; only newly created releases are built. An attached
-/// `.zip` link is the source; otherwise the tag's zip archive.
-pub fn release(delivery: &Delivery, release: GitlabRelease) -> Result<ForgeEvent, ParseError> {
+/// Reads a release; only newly created releases are built, from the tag's
+/// zip archive built from the registry. The release's links
+/// (`assets.links[].url`) are typed by users and may point anywhere, and its
+/// `assets.sources` URLs are payload fields too: neither is fetched.
+pub fn release(delivery: &Delivery, forge: &Forge, release: GitlabRelease) -> Result<ForgeEvent, ParseError> {
     let event = delivery.event.as_str();
     let action = release.action.as_deref().unwrap_or("?");
     if !action.eq_ignore_ascii_case("create") {
         return Ok(ForgeEvent::Ignored(format!("ignored: release {action}")));
     }
     let tag = required(event, "tag", release.tag.as_deref())?;
-    let p = project(event, release.project.as_ref())?;
+    let tag = tag_name(event, "tag", tag)?;
+    let p = project(event, forge, release.project.as_ref())?;
     let Some(id) = release.commit.as_ref().and_then(|c| c.id.as_deref()) else {
         return Ok(ForgeEvent::Ignored(format!(
             "ignored: release {tag} names no commit; its tag push builds it"
         )));
     };
     let commit_id = commit_sha(event, "commit.id", id)?;
-    let assets = release.assets.unwrap_or_default();
-    let zip_link = assets.links.iter().find_map(|l| {
-        let url = l.url.as_deref()?;
-        let name = l.name.as_deref().unwrap_or_default();
-        (url.to_ascii_lowercase().ends_with(".zip") || name.to_ascii_lowercase().ends_with(".zip"))
-            .then(|| url.to_string())
-    });
-    let tag_zip = assets
-        .sources
-        .iter()
-        .find(|s| s.format.as_deref() == Some("zip"))
-        .and_then(|s| s.url.clone());
-    let source = zip_link
-        .or(tag_zip)
-        .unwrap_or_else(|| archive_url(ForgeKind::Gitlab, &p.web_url, &p.name, tag));
+    let links = release.assets.as_ref().map(|a| a.links.len()).unwrap_or(0);
+    if links > 0 {
+        tracing::info!(
+            project = %p.path,
+            links,
+            "release links are not fetched (they may name any host); building the tag's archive"
+        );
+    }
+    let source = archive_url(forge, &p.path, &tag);
     let commit = CommitInfo {
         committed_by: release
             .commit
             .as_ref()
             .and_then(|c| c.author.as_ref().and_then(|a| a.display()))
             .map(str::to_string),
-        commit_url: release.url.clone().filter(|u| !u.trim().is_empty()),
+        commit_url: Some(own_link(
+            forge,
+            release.url.as_deref(),
+            format!("{}/-/releases/{tag}", p.web_url),
+        )),
         compare_url: None,
         commit_message: message(release.name.as_deref()).or_else(|| Some(format!("release {tag}"))),
         commit_id,
     };
     Ok(ForgeEvent::Build(Box::new(trigger(
         delivery,
+        forge,
         p,
         format!("refs/tags/{tag}"),
         commit,

@@ -7,10 +7,12 @@ pub mod gitlab;
 pub mod push;
 pub mod release;
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tx_shared::domain::job::CommitInfo;
 use tx_shared::domain::job_request::JobRequest;
+use tx_shared::forges::{Forge, is_name_segment};
 use tx_shared::ports::ForgeKind;
 
 use crate::forge::Delivery;
@@ -54,15 +56,16 @@ pub enum ParseError {
 pub struct BuildTrigger {
     /// The forge dialect (commit status API, archive URL shape).
     pub forge: ForgeKind,
+    /// The registry entry the delivery was matched to (statuses go there).
+    pub forge_id: String,
     /// Forge user or organisation (a path segment of the site).
     pub owner: String,
     /// Repository name (a path segment of the site).
     pub repo: String,
-    /// Browse URL of the repository (its host is checked against the allowed hosts).
+    /// Browse URL of the repository, built from the registry entry.
     pub repo_url: String,
-    /// The forge's API base for commit statuses, when it could be derived.
-    pub api_base: Option<String>,
-    /// The repository as the status API names it.
+    /// The repository as the forge's API names it (`owner/repo`, or a GitLab
+    /// project path).
     pub status_repo: String,
     /// The full ref (`refs/heads/master`, `refs/tags/v1`).
     pub git_ref: String,
@@ -117,8 +120,76 @@ pub enum ForgeEvent {
     Ignored(String),
 }
 
-/// Reads a verified webhook body.
-pub fn parse(delivery: &Delivery, body: &[u8]) -> Result<ForgeEvent, ParseError> {
+/// What an unverified body claims about its origin: the repository URL whose
+/// host picks the registry entry (and so the secret), and the repository's
+/// path, which may have its own secret. Nothing here is trusted until the
+/// signature verifies under the secret it selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    /// `repository.html_url` (GitLab `project.web_url`); for a hook without
+    /// a repository (an organisation's ping) the sender's or organisation's page.
+    pub repo_url: String,
+    /// `owner/repo` (GitLab `path_with_namespace`), when the body names one.
+    pub repo_path: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ClaimBody {
+    repository: Option<ClaimRepo>,
+    project: Option<ClaimRepo>,
+    sender: Option<ClaimRepo>,
+    organization: Option<ClaimRepo>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ClaimRepo {
+    html_url: Option<String>,
+    web_url: Option<String>,
+    full_name: Option<String>,
+    path_with_namespace: Option<String>,
+}
+
+/// Reads the [`Claim`] of a body, before its signature is checked.
+pub fn claim(event: &str, body: &[u8]) -> Result<Claim, ParseError> {
+    let b: ClaimBody = serde_json::from_slice(body).map_err(|e| ParseError::Json {
+        event: event.to_string(),
+        reason: e.to_string(),
+    })?;
+    let url = |r: &ClaimRepo| {
+        [&r.html_url, &r.web_url]
+            .into_iter()
+            .flatten()
+            .find(|u| !u.trim().is_empty())
+            .cloned()
+    };
+    // GitLab also sends a legacy `repository` without a browse URL.
+    let repo = [b.repository.as_ref(), b.project.as_ref()]
+        .into_iter()
+        .flatten()
+        .find(|r| url(r).is_some());
+    let repo_url = repo
+        .and_then(url)
+        .or_else(|| b.organization.as_ref().and_then(url))
+        .or_else(|| b.sender.as_ref().and_then(url))
+        .ok_or_else(|| ParseError::Missing {
+            event: event.to_string(),
+            field: "repository.html_url",
+        })?;
+    let repo_path = repo.and_then(|r| {
+        [&r.full_name, &r.path_with_namespace]
+            .into_iter()
+            .flatten()
+            .map(|p| p.trim().trim_matches('/').to_string())
+            .find(|p| !p.is_empty())
+    });
+    Ok(Claim { repo_url, repo_path })
+}
+
+/// Reads a verified webhook body from `forge`: every URL of the build is
+/// built from that registry entry.
+pub fn parse(delivery: &Delivery, forge: &Forge, body: &[u8]) -> Result<ForgeEvent, ParseError> {
     let event = delivery.event.as_str();
     let value: Value = serde_json::from_slice(body).map_err(|e| ParseError::Json {
         event: event.to_string(),
@@ -130,10 +201,10 @@ pub fn parse(delivery: &Delivery, body: &[u8]) -> Result<ForgeEvent, ParseError>
     }
     match delivery.forge {
         ForgeKind::Gitlab => match event {
-            "Push Hook" | "Tag Push Hook" => gitlab::push(delivery, typed(event, value)?),
-            "Release Hook" => gitlab::release(delivery, typed(event, value)?),
+            "Push Hook" | "Tag Push Hook" => gitlab::push(delivery, forge, typed(event, value)?),
+            "Release Hook" => gitlab::release(delivery, forge, typed(event, value)?),
             "System Hook" => match value.get("object_kind").and_then(Value::as_str) {
-                Some("push" | "tag_push") => gitlab::push(delivery, typed(event, value)?),
+                Some("push" | "tag_push") => gitlab::push(delivery, forge, typed(event, value)?),
                 other => Ok(ForgeEvent::Ignored(format!(
                     "ignored: System Hook {}",
                     other.unwrap_or("?")
@@ -142,9 +213,9 @@ pub fn parse(delivery: &Delivery, body: &[u8]) -> Result<ForgeEvent, ParseError>
             other => Ok(ForgeEvent::Ignored(format!("ignored: {other}"))),
         },
         ForgeKind::Gitea | ForgeKind::Gogs | ForgeKind::Github => match event {
-            "push" => push::parse(delivery, typed(event, value)?),
-            "create" => create::parse(delivery, typed(event, value)?),
-            "release" => release::parse(delivery, typed(event, value)?),
+            "push" => push::parse(delivery, forge, typed(event, value)?),
+            "create" => create::parse(delivery, forge, typed(event, value)?),
+            "release" => release::parse(delivery, forge, typed(event, value)?),
             other => Ok(ForgeEvent::Ignored(format!("ignored: {other}"))),
         },
     }
@@ -172,21 +243,42 @@ pub(crate) fn required<'a>(
         })
 }
 
-/// Checks that a name can be one path segment of the site (`u/<owner>/<repo>/`).
+/// Checks that a name can be one path segment of the site (`u/<owner>/<repo>/`)
+/// and of a URL built for the forge: the characters every forge allows in
+/// user and repository names, never `.`/`..`.
 pub(crate) fn segment(event: &str, field: &'static str, value: &str) -> Result<String, ParseError> {
-    let bad = value.is_empty()
-        || value == "."
-        || value == ".."
-        || value.chars().any(|c| c == '/' || c == '\\' || c.is_control());
-    if bad {
+    if is_name_segment(value) {
+        Ok(value.to_string())
+    } else {
         Err(ParseError::Invalid {
             event: event.to_string(),
             field,
             value: value.to_string(),
         })
-    } else {
-        Ok(value.to_string())
     }
+}
+
+/// A tag name that can be placed in a built URL.
+pub(crate) fn tag_name(event: &str, field: &'static str, value: &str) -> Result<String, ParseError> {
+    if forge_api::is_git_ref_name(value) {
+        Ok(value.to_string())
+    } else {
+        Err(ParseError::Invalid {
+            event: event.to_string(),
+            field,
+            value: value.to_string(),
+        })
+    }
+}
+
+/// The payload's link when it is on the forge's own host, else `built`:
+/// links shown to readers (commit, compare pages) never point elsewhere.
+pub(crate) fn own_link(forge: &Forge, given: Option<&str>, built: String) -> String {
+    given
+        .map(str::trim)
+        .filter(|u| forge.owns_url(u))
+        .map(str::to_string)
+        .unwrap_or(built)
 }
 
 /// A commit id the pipeline can build: a full SHA.
@@ -202,17 +294,24 @@ pub(crate) fn commit_sha(event: &str, field: &'static str, value: &str) -> Resul
     }
 }
 
-/// Who owns a Gitea/Gogs/GitHub repository, its name and its browse URL.
+/// Who owns a Gitea/Gogs/GitHub repository, its name and its browse URL
+/// (built from the registry entry, never the payload's).
 pub(crate) struct RepoIdentity {
     pub owner: String,
     pub name: String,
     pub html_url: String,
-    /// GitHub's `repository.url` (the API URL outside push events).
-    pub api_url: Option<String>,
+}
+
+impl RepoIdentity {
+    /// `owner/repo`.
+    pub fn path(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
 }
 
 pub(crate) fn repo_identity(
     event: &str,
+    forge: &Forge,
     repository: Option<&Repository>,
 ) -> Result<RepoIdentity, ParseError> {
     let repo = repository.ok_or_else(|| ParseError::Missing {
@@ -232,12 +331,13 @@ pub(crate) fn repo_identity(
         Some(name) => name,
         None => required(event, "repository.name", from_full.map(|(_, n)| n))?,
     };
-    let html_url = required(event, "repository.html_url", repo.html_url.as_deref())?;
+    let owner = segment(event, "repository owner", owner)?;
+    let name = segment(event, "repository name", name)?;
+    let html_url = format!("{}/{owner}/{name}", forge.web_base());
     Ok(RepoIdentity {
-        owner: segment(event, "repository owner", owner)?,
-        name: segment(event, "repository name", name)?,
-        html_url: html_url.trim_end_matches('/').to_string(),
-        api_url: repo.url.clone(),
+        owner,
+        name,
+        html_url,
     })
 }
 

@@ -1,15 +1,16 @@
 //! Gitea, Gogs and GitHub `push`: a branch or tag moved to a new commit.
 
 use tx_shared::domain::job::CommitInfo;
+use tx_shared::forges::Forge;
 
-use super::{BuildTrigger, ForgeEvent, ParseError, commit_sha, message, repo_identity, required};
+use super::{BuildTrigger, ForgeEvent, ParseError, commit_sha, message, own_link, repo_identity, required};
 use crate::archive::archive_url;
 use crate::forge::Delivery;
 use crate::forge_api::{self, is_null_sha};
 use crate::payload::{Commit, Push};
 
 /// Reads a push. A deleted ref is ignored (there is nothing to build).
-pub fn parse(delivery: &Delivery, push: Push) -> Result<ForgeEvent, ParseError> {
+pub fn parse(delivery: &Delivery, forge: &Forge, push: Push) -> Result<ForgeEvent, ParseError> {
     let event = delivery.event.as_str();
     let git_ref = required(event, "ref", push.git_ref.as_deref())?.to_string();
     let after = push.after.as_deref().map(str::trim).unwrap_or_default();
@@ -17,7 +18,7 @@ pub fn parse(delivery: &Delivery, push: Push) -> Result<ForgeEvent, ParseError> 
         return Ok(ForgeEvent::Ignored(format!("ignored: deleted ref {git_ref}")));
     }
     let after = required(event, "after", Some(after))?;
-    let repo = repo_identity(event, push.repository.as_ref())?;
+    let repo = repo_identity(event, forge, push.repository.as_ref())?;
 
     // For an annotated tag `after` is the tag object; `head_commit` is the
     // commit it points at, which is what archives and statuses want.
@@ -36,23 +37,22 @@ pub fn parse(delivery: &Delivery, push: Push) -> Result<ForgeEvent, ParseError> 
         .or_else(|| push.pusher.as_ref().and_then(|u| u.handle()))
         .or_else(|| push.sender.as_ref().and_then(|u| u.handle()))
         .map(str::to_string);
-    let commit_url = head
-        .and_then(|c| c.url.as_deref())
-        .filter(|u| !u.trim().is_empty())
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("{}/commit/{commit_id}", repo.html_url));
+    let commit_url = own_link(
+        forge,
+        head.and_then(|c| c.url.as_deref()),
+        format!("{}/commit/{commit_id}", repo.html_url),
+    );
     let compare_url = [&push.compare_url, &push.compare]
         .into_iter()
         .flatten()
-        .find(|u| !u.trim().is_empty())
-        .cloned();
+        .find(|u| forge.owns_url(u))
+        .map(|u| u.trim().to_string());
 
-    let forge = delivery.forge;
     Ok(ForgeEvent::Build(Box::new(BuildTrigger {
-        forge,
-        api_base: forge_api::api_base(forge, &repo.html_url, repo.api_url.as_deref()),
-        status_repo: forge_api::status_repo(forge, None, &repo.owner, &repo.name),
-        source: archive_url(forge, &repo.html_url, &repo.name, &commit_id),
+        forge: forge.kind,
+        forge_id: forge.id.clone(),
+        status_repo: repo.path(),
+        source: archive_url(forge, &repo.path(), &commit_id),
         commit: CommitInfo {
             commit_id,
             committed_by,

@@ -8,15 +8,18 @@
 //! release is ignored with that reason: the tag's own push event builds it.
 
 use tx_shared::domain::job::CommitInfo;
+use tx_shared::forges::Forge;
 
-use super::{BuildTrigger, ForgeEvent, ParseError, commit_sha, message, repo_identity, required};
-use crate::archive::{archive_url, zip_asset};
+use super::{
+    BuildTrigger, ForgeEvent, ParseError, commit_sha, message, own_link, repo_identity, required, tag_name,
+};
+use crate::archive::{archive_url, release_asset_url};
 use crate::forge::Delivery;
 use crate::forge_api;
 use crate::payload::ReleaseEvent;
 
 /// Reads a release event; only `published` releases are built.
-pub fn parse(delivery: &Delivery, event_body: ReleaseEvent) -> Result<ForgeEvent, ParseError> {
+pub fn parse(delivery: &Delivery, forge: &Forge, event_body: ReleaseEvent) -> Result<ForgeEvent, ParseError> {
     let event = delivery.event.as_str();
     let action = event_body.action.as_deref().unwrap_or("?");
     if !action.eq_ignore_ascii_case("published") {
@@ -41,15 +44,16 @@ pub fn parse(delivery: &Delivery, event_body: ReleaseEvent) -> Result<ForgeEvent
             )));
         }
     };
-    let repo = repo_identity(event, event_body.repository.as_ref())?;
-    let forge = delivery.forge;
-    let source =
-        zip_asset(&release.assets).unwrap_or_else(|| archive_url(forge, &repo.html_url, &repo.name, tag));
+    let tag = tag_name(event, "release.tag_name", tag)?;
+    let tag = tag.as_str();
+    let repo = repo_identity(event, forge, event_body.repository.as_ref())?;
+    let source = release_asset_url(forge, &repo.path(), tag, &release.assets)
+        .unwrap_or_else(|| archive_url(forge, &repo.path(), tag));
     let title = message(release.name.as_deref()).unwrap_or_else(|| format!("release {tag}"));
     Ok(ForgeEvent::Build(Box::new(BuildTrigger {
-        forge,
-        api_base: forge_api::api_base(forge, &repo.html_url, repo.api_url.as_deref()),
-        status_repo: forge_api::status_repo(forge, None, &repo.owner, &repo.name),
+        forge: forge.kind,
+        forge_id: forge.id.clone(),
+        status_repo: repo.path(),
         source,
         commit: CommitInfo {
             commit_id,
@@ -59,7 +63,11 @@ pub fn parse(delivery: &Delivery, event_body: ReleaseEvent) -> Result<ForgeEvent
                 .and_then(|u| u.handle())
                 .or_else(|| event_body.sender.as_ref().and_then(|u| u.handle()))
                 .map(str::to_string),
-            commit_url: release.html_url.clone().filter(|u| !u.trim().is_empty()),
+            commit_url: Some(own_link(
+                forge,
+                release.html_url.as_deref(),
+                format!("{}/releases/tag/{tag}", repo.html_url),
+            )),
             compare_url: None,
             commit_message: Some(title),
         },

@@ -18,6 +18,7 @@ use lambda_http::{Body, Request, Response};
 use tx_shared::config::Config;
 use tx_shared::domain::job::{Job, JobStatus, commit10};
 use tx_shared::domain::job_request::{JobDisposition, JobRequest, JobResponse, Superseded};
+use tx_shared::forges::ForgeRegistry;
 use tx_shared::local::{CDN_NOTIFICATIONS, LocalBackend};
 use tx_shared::ports::{Clock, ObjectStore, StoreError};
 use tx_shared::signature::{sign_hex, verify_hex};
@@ -49,6 +50,19 @@ pub fn corpus() -> Option<PathBuf> {
 /// A corpus file's bytes.
 pub fn corpus_file(dir: &Path, rel: &str) -> Vec<u8> {
     std::fs::read(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// The registry of one Gitea forge at `url` with the test secret and token.
+pub fn gitea_registry(url: &str) -> ForgeRegistry {
+    registry(serde_json::json!([{
+        "id": "test-forge", "kind": "gitea", "url": url,
+        "token": FORGE_TOKEN, "secret": WEBHOOK_SECRET,
+    }]))
+}
+
+/// A registry from its JSON.
+pub fn registry(json: serde_json::Value) -> ForgeRegistry {
+    ForgeRegistry::parse(&json.to_string(), "test registry").expect("test registry")
 }
 
 /// A settings map as the embedded runtime would give it.
@@ -355,10 +369,21 @@ pub struct Harness {
 }
 
 impl Harness {
-    /// A harness whose job manager is the fake one (or `api_url` if given).
+    /// A harness whose job manager is the fake one (or `api_url` if given),
+    /// with the fake forge configured as the one Gitea forge.
     pub async fn new(api_url: Option<&str>, extra: &[(&str, &str)]) -> Harness {
+        Harness::with_registry(api_url, extra, gitea_registry).await
+    }
+
+    /// A harness whose registry `forges` makes from the fake forge's URL.
+    pub async fn with_registry(
+        api_url: Option<&str>,
+        extra: &[(&str, &str)],
+        forges: impl FnOnce(&str) -> ForgeRegistry,
+    ) -> Harness {
         let (manager_url, manager) = start_manager().await;
         let (forge_url, forge) = start_forge().await;
+        let forges = Arc::new(forges(&forge_url));
         let dir = tempfile::tempdir().expect("tempdir");
         let config = config(api_url.unwrap_or(&manager_url), extra);
         let backend = LocalBackend::open(dir.path(), &config).expect("local backend");
@@ -372,7 +397,8 @@ impl Harness {
             config,
             cdn: store.clone(),
             manifests: backend.manifests.clone(),
-            forge: Arc::new(HttpForgeClient::new(http.clone(), Some(FORGE_TOKEN.into()))),
+            forge: Arc::new(HttpForgeClient::new(forges.clone()).expect("forge client")),
+            forges,
             clock: Arc::new(FixedClock),
             http,
         };
