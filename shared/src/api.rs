@@ -49,6 +49,11 @@ pub fn body_bytes(body: &Body) -> &[u8] {
     }
 }
 
+/// The request's declared `Content-Length`, when it has a readable one.
+pub fn declared_length(req: &lambda_http::Request) -> Option<usize> {
+    header(req, http::header::CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse().ok())
+}
+
 /// A request header as text (absent or not UTF-8: `None`).
 pub fn header<'a>(req: &'a lambda_http::Request, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body as AxumBody, to_bytes};
+use axum::body::Body as AxumBody;
 use axum::extract::State;
 use axum::http::{Request, Response, StatusCode, header};
 use axum::response::IntoResponse;
@@ -15,20 +15,29 @@ use lambda_http::Body as LambdaBody;
 use tx_shared::ports::ObjectStore;
 use tx_shared::ports::object_store::content_type_for;
 
+use super::admission::{self, Admission};
 use super::functions::Functions;
 
-/// Largest request body the gateway accepts (API Gateway's limit is 10 MB).
-const MAX_BODY: usize = 10 * 1024 * 1024;
+/// What every request of the gateway shares.
+#[derive(Clone)]
+struct Gateway {
+    functions: Arc<Functions>,
+    admission: Admission,
+}
 
 /// Builds the gateway's router.
 pub fn router(functions: Arc<Functions>) -> axum::Router {
-    axum::Router::new().fallback(dispatch).with_state(functions)
+    axum::Router::new().fallback(dispatch).with_state(Gateway {
+        functions,
+        admission: Admission::default(),
+    })
 }
 
-async fn dispatch(State(functions): State<Arc<Functions>>, req: Request<AxumBody>) -> Response<AxumBody> {
+async fn dispatch(State(gateway): State<Gateway>, req: Request<AxumBody>) -> Response<AxumBody> {
     let path = req.uri().path().to_string();
+    let functions = gateway.functions;
     if path.starts_with("/client/") || path.starts_with("/tx/") || path.starts_with("/api/") {
-        return api(functions, req).await;
+        return api(functions, &gateway.admission, req).await;
     }
     if req.method() != axum::http::Method::GET && req.method() != axum::http::Method::HEAD {
         return plain(
@@ -42,25 +51,37 @@ async fn dispatch(State(functions): State<Arc<Functions>>, req: Request<AxumBody
     }
 }
 
-async fn api(functions: Arc<Functions>, req: Request<AxumBody>) -> Response<AxumBody> {
+async fn api(functions: Arc<Functions>, admission: &Admission, req: Request<AxumBody>) -> Response<AxumBody> {
     let (parts, body) = req.into_parts();
-    let bytes = match to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
-            return tx_shared::api::error(
-                413,
-                "payload_too_large",
-                format!("bodies are limited to {MAX_BODY} bytes"),
-            )
-            .map(|b| AxumBody::from(tx_shared::api::body_bytes(&b).to_vec()));
+    // Refused or budgeted before any handler (and so any signature check)
+    // sees the request: see `admission`.
+    let limit = admission::limit_for(parts.uri.path());
+    let declared = parts.headers.get(header::CONTENT_LENGTH);
+    let admitted = match admission.read(declared, body, limit).await {
+        Ok(admitted) => admitted,
+        Err(refusal) => {
+            let mut response = tx_shared::api::error(refusal.status(), refusal.code(), refusal.to_string())
+                .map(|b| AxumBody::from(tx_shared::api::body_bytes(&b).to_vec()));
+            if refusal == admission::Refusal::Busy {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, http::HeaderValue::from_static("5"));
+            }
+            // The unread rest of a refused body is not drained: close.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
+            return response;
         }
     };
+    let mut admitted = admitted;
+    let bytes = std::mem::take(&mut admitted.bytes);
     let lambda_req = Request::from_parts(
         parts,
         if bytes.is_empty() {
             LambdaBody::Empty
         } else {
-            LambdaBody::Binary(bytes.to_vec())
+            LambdaBody::Binary(bytes)
         },
     );
     let path = lambda_req.uri().path().to_string();
@@ -69,11 +90,13 @@ async fn api(functions: Arc<Functions>, req: Request<AxumBody>) -> Response<Axum
     } else {
         tx_job_manager::handle_http(lambda_req, &functions.manager).await
     };
+    // The body's share of the budget is held until its handler has answered.
+    drop(admitted);
     match result {
         Ok(response) => response.map(|b| AxumBody::from(tx_shared::api::body_bytes(&b).to_vec())),
         Err(e) => {
             tracing::error!(%path, "handler failed: {e}");
-            tx_shared::api::error(500, "internal", e.to_string())
+            tx_shared::api::error(500, "internal", "internal error")
                 .map(|b| AxumBody::from(tx_shared::api::body_bytes(&b).to_vec()))
         }
     }
@@ -95,6 +118,12 @@ async fn serve_object(store: &dyn ObjectStore, mount: &str, key: &str) -> Respon
             [
                 (header::CONTENT_TYPE, content_type_for(&key)),
                 (header::CACHE_CONTROL, "no-cache"),
+                // The policy the site's templates are written for: what the
+                // CDN's response-headers policy will send on AWS.
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    tx_deployer::templates::CONTENT_SECURITY_POLICY,
+                ),
             ],
             bytes,
         )

@@ -6,6 +6,7 @@
 //! SQS, optionally Lambda; real or emulated by moto). The handlers are the
 //! same code the Lambdas run; only the adapters differ.
 
+pub mod admission;
 pub mod aws;
 pub mod functions;
 pub mod gateway;
@@ -172,18 +173,55 @@ impl Runtime {
 }
 
 /// Serves the gateway on `listener` until `stop` turns true.
+///
+/// HTTP/1.1 over hyper directly (not `axum::serve`) for its header read
+/// timeout: a connection that has not sent complete request headers within
+/// [`admission::HEADER_READ_TIMEOUT`] (an idle keep-alive one included) is
+/// closed, so slow or silent clients cannot hold descriptors. Body reads
+/// are bounded by [`admission`]. On stop, no new connection is accepted and
+/// the open ones get up to 30 s to finish.
 pub fn serve(
     listener: tokio::net::TcpListener,
     functions: Arc<Functions>,
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
     let app = gateway::router(functions);
     tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = stop.wait_for(|s| *s).await;
-        };
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-            tracing::error!("gateway stopped: {e}");
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(admission::HEADER_READ_TIMEOUT)
+            .keep_alive(true);
+        loop {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                _ = stop.wait_for(|s| *s) => break,
+            };
+            let stream = match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors and the like: wait, do not spin.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let service = TowerToHyperService::new(app.clone());
+            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!("connection closed: {e}");
+                }
+            });
+        }
+        if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("connections still open after 30 s; stopping anyway");
         }
     })
 }

@@ -11,8 +11,9 @@ use crate::error::ManagerError;
 use crate::read_api;
 use crate::request::request_job;
 
-/// Largest job request accepted.
-const MAX_BODY: usize = 256 * 1024;
+/// Largest job request accepted (`tx serve` refuses a larger declared body
+/// before reading it).
+pub const MAX_JOB_REQUEST_BYTES: usize = 256 * 1024;
 
 /// Routes one API request.
 pub async fn handle_http(req: Request, deps: &ManagerDeps) -> Result<Response<Body>, lambda_http::Error> {
@@ -40,11 +41,11 @@ pub async fn handle_http(req: Request, deps: &ManagerDeps) -> Result<Response<Bo
 
 async fn post_job(req: &Request, deps: &ManagerDeps) -> Response<Body> {
     let body = body_bytes(req.body());
-    if body.len() > MAX_BODY {
+    if body.len() > MAX_JOB_REQUEST_BYTES {
         return error(
             413,
             "payload_too_large",
-            format!("job requests are limited to {MAX_BODY} bytes"),
+            format!("job requests are limited to {MAX_JOB_REQUEST_BYTES} bytes"),
         );
     }
     let signed = header(req, CALLBACK_SIGNATURE_HEADER)

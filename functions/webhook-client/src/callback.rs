@@ -59,6 +59,17 @@ pub async fn handle_callback(req: &Request, deps: &ClientDeps) -> Response<Body>
 }
 
 async fn accept(req: &Request, deps: &ClientDeps) -> Result<CallbackAnswer, ClientError> {
+    // A declared length over the limit is refused before the body is
+    // touched (behind API Gateway the body is in memory already, but it is
+    // not decoded or hashed).
+    if let Some(declared) = api::declared_length(req)
+        && declared > MAX_CALLBACK_BYTES
+    {
+        return Err(ClientError::TooLarge {
+            size: declared,
+            limit: MAX_CALLBACK_BYTES,
+        });
+    }
     let body = api::body_bytes(req.body());
     if body.len() > MAX_CALLBACK_BYTES {
         return Err(ClientError::TooLarge {

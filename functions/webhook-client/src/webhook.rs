@@ -66,6 +66,17 @@ pub async fn handle_webhook(req: &Request, deps: &ClientDeps) -> Response<Body> 
 }
 
 async fn accept(req: &Request, deps: &ClientDeps) -> Result<Response<Body>, ClientError> {
+    // A declared length over the limit is refused before the body is
+    // touched (behind API Gateway the body is in memory already, but it is
+    // not decoded or hashed).
+    if let Some(declared) = api::declared_length(req)
+        && declared > MAX_WEBHOOK_BYTES
+    {
+        return Err(ClientError::TooLarge {
+            size: declared,
+            limit: MAX_WEBHOOK_BYTES,
+        });
+    }
     let body = api::body_bytes(req.body());
     if body.len() > MAX_WEBHOOK_BYTES {
         return Err(ClientError::TooLarge {
