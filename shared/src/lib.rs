@@ -5,6 +5,7 @@
 //! once, at start-up, by the binary.
 
 pub mod api;
+pub mod archive;
 pub mod config;
 pub mod domain;
 pub mod dynamo_json;

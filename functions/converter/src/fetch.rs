@@ -41,7 +41,7 @@ pub async fn fetch(
         }
         let size = tokio::fs::metadata(dest)
             .await
-            .map_err(|e| ConvertError::io(&dest.display().to_string(), e))?
+            .map_err(|e| ConvertError::io(DOWNLOAD, e))?
             .len();
         if size > limits.max_archive_bytes {
             return Err(ConvertError::Limit(format!(
@@ -60,7 +60,7 @@ pub async fn fetch(
         .get(source)
         .send()
         .await
-        .map_err(|e| ConvertError::Fetch(format!("{source}: {}", with_causes(&e))))?;
+        .map_err(|e| public_error(source, &e))?;
     if !resp.status().is_success() {
         return Err(ConvertError::Fetch(format!("{source}: HTTP {}", resp.status())));
     }
@@ -72,16 +72,11 @@ pub async fn fetch(
             limits.max_archive_bytes
         )));
     }
-    let label = dest.display().to_string();
     let mut file = tokio::fs::File::create(dest)
         .await
-        .map_err(|e| ConvertError::io(&label, e))?;
+        .map_err(|e| ConvertError::io(DOWNLOAD, e))?;
     let mut total: u64 = 0;
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| ConvertError::Fetch(format!("{source}: {}", with_causes(&e))))?
-    {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| public_error(source, &e))? {
         total += chunk.len() as u64;
         if total > limits.max_archive_bytes {
             return Err(ConvertError::Limit(format!(
@@ -91,10 +86,32 @@ pub async fn fetch(
         }
         file.write_all(&chunk)
             .await
-            .map_err(|e| ConvertError::io(&label, e))?;
+            .map_err(|e| ConvertError::io(DOWNLOAD, e))?;
     }
-    file.flush().await.map_err(|e| ConvertError::io(&label, e))?;
+    file.flush().await.map_err(|e| ConvertError::io(DOWNLOAD, e))?;
     Ok(total)
+}
+
+/// How the downloaded file is named in messages (never its temporary path:
+/// messages end up in public build logs).
+const DOWNLOAD: &str = "the downloaded source";
+
+/// The build log's account of a failed download: what a translator can act
+/// on (timed out, could not connect, refused redirect), without the causes
+/// that would tell a stranger whether some port answers. The full chain goes
+/// to the operator's log.
+fn public_error(source: &str, err: &reqwest::Error) -> ConvertError {
+    tracing::warn!(%source, "download failed: {}", with_causes(err));
+    let what = if err.is_redirect() {
+        "a redirect to another host was refused"
+    } else if err.is_timeout() {
+        "the forge did not answer in time"
+    } else if err.is_connect() {
+        "could not connect to the forge"
+    } else {
+        "the download was interrupted"
+    };
+    ConvertError::Fetch(format!("{source}: {what}"))
 }
 
 /// An HTTP error with its causes (`error sending request: … dns error: …`):

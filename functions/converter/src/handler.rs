@@ -90,6 +90,9 @@ async fn run(req: &ConvertRequest, deps: &ConverterDeps) -> Result<Report, Conve
     let report = tokio::task::spawn_blocking(move || convert_path_to_zip(&archive2, &repo, &out2, &limits))
         .await
         .map_err(|e| ConvertError::Output(format!("conversion crashed: {e}")))??;
+    // The publisher unpacks with the output limits: refuse here, before the
+    // upload, what it would refuse after it.
+    tx_shared::archive::SafeZip::open(&out_zip, tx_shared::archive::ArchiveLimits::OUTPUT)?;
     deps.cdn
         .put_file(&req.output_key, &out_zip, "application/zip")
         .await?;

@@ -4,6 +4,8 @@
 //! a Lambda's /tmp. Every limit is checked while streaming, on the bytes really
 //! read, never only on the sizes an archive claims.
 
+use tx_shared::archive::ArchiveLimits;
+
 /// Bounds applied to every fetched or unpacked archive.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
@@ -24,16 +26,32 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// Sized for the heaviest real repository (en_ult: 7 MB zipped, 80 MB of
-    /// USFM) with ample headroom, and for a 512 MB Lambda /tmp.
+    /// The archive limits every stage shares
+    /// ([`tx_shared::archive::ArchiveLimits::SOURCE`]), so the publisher never
+    /// refuses what the converter accepted; 64 MiB per converted file.
     fn default() -> Self {
+        let source = ArchiveLimits::SOURCE;
         Limits {
-            max_archive_bytes: 256 * 1024 * 1024,
-            max_unpacked_bytes: 1024 * 1024 * 1024,
-            max_entries: 100_000,
-            max_ratio: 200,
-            ratio_floor_bytes: 1024 * 1024,
+            max_archive_bytes: source.max_archive_bytes,
+            max_unpacked_bytes: source.max_total_bytes,
+            max_entries: source.max_entries,
+            max_ratio: source.max_ratio,
+            ratio_floor_bytes: source.entry_ratio_floor_bytes,
             max_file_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    /// These limits as the shared archive rules take them.
+    pub fn archive(&self) -> ArchiveLimits {
+        ArchiveLimits {
+            max_archive_bytes: self.max_archive_bytes,
+            max_entries: self.max_entries,
+            max_total_bytes: self.max_unpacked_bytes,
+            max_ratio: self.max_ratio,
+            entry_ratio_floor_bytes: self.ratio_floor_bytes,
+            ..ArchiveLimits::SOURCE
         }
     }
 }

@@ -1,182 +1,51 @@
-//! Safe unpacking of an untrusted zip archive to a folder.
-//!
-//! Refuses zip-slip (absolute paths, `..`, drive letters), symlinks and device
-//! files, and stops zip bombs on the bytes actually inflated: total size,
-//! entry count and per-entry compression ratio. Entries are streamed to disk
-//! one at a time, so memory stays flat whatever the archive holds.
+//! Unpacking a repository's source archive: the shared safe-archive rules
+//! ([`tx_shared::archive`], the same every unpacking stage applies), then
+//! the converter's own two: junk (`__MACOSX/`, `.DS_Store`, …) is left out
+//! and the forge's single top folder is stripped.
 
-use std::fs::File;
-use std::io::{self, Read, Write};
 use std::path::Path;
+
+use tx_shared::archive::{ArchiveError, SafeZip};
 
 use crate::error::ConvertError;
 use crate::limits::Limits;
 use crate::tree::{SourceTree, is_junk, strip_common_top};
 
-const S_IFMT: u32 = 0o170_000;
-const S_IFREG: u32 = 0o100_000;
-const S_IFDIR: u32 = 0o040_000;
-const S_IFLNK: u32 = 0o120_000;
-
 /// Checks one entry name and returns it `/`-separated and relative, or says
-/// why it is unsafe.
+/// why it is unsafe (the shared rule).
 pub fn safe_entry_name(raw: &str) -> Result<String, String> {
-    if raw.contains('\0') {
-        return Err("contains a NUL byte".into());
-    }
-    let name = raw.replace('\\', "/");
-    if name.starts_with('/') {
-        return Err("absolute path".into());
-    }
-    let bytes = name.as_bytes();
-    if bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic() {
-        return Err("drive-letter path".into());
-    }
-    let mut parts = Vec::new();
-    for seg in name.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => return Err("path goes up with '..'".into()),
-            s => parts.push(s),
-        }
-    }
-    if parts.is_empty() {
-        return Err("empty path".into());
-    }
-    Ok(parts.join("/"))
+    tx_shared::archive::safe_entry_name(raw).map_err(str::to_string)
 }
 
-/// A reader that fails once more than `cap` bytes were read.
-struct Capped<R> {
-    inner: R,
-    read: u64,
-    cap: u64,
-}
-
-impl<R: Read> Read for Capped<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        if self.read > self.cap {
-            return Err(io::Error::other("cap exceeded"));
+impl From<ArchiveError> for ConvertError {
+    fn from(e: ArchiveError) -> Self {
+        match e {
+            ArchiveError::Unreadable(m) => ConvertError::Archive(m),
+            ArchiveError::UnsafeEntry { entry, reason } => ConvertError::UnsafeEntry {
+                entry,
+                reason: reason.to_string(),
+            },
+            ArchiveError::Limit(m) => ConvertError::Limit(m),
+            ArchiveError::Io(source) => ConvertError::Io {
+                path: "the unpacked source".into(),
+                source,
+            },
         }
-        Ok(n)
     }
 }
 
 /// Unpacks `archive` into `dest` (which must exist), strips the forge's single
 /// top folder, and returns the resulting tree.
 pub fn extract(archive: &Path, dest: &Path, limits: &Limits) -> Result<SourceTree, ConvertError> {
-    let label = archive.display().to_string();
-    let file = File::open(archive).map_err(|e| ConvertError::io(&label, e))?;
-    let size = file.metadata().map_err(|e| ConvertError::io(&label, e))?.len();
-    if size > limits.max_archive_bytes {
-        return Err(ConvertError::Limit(format!(
-            "archive is {size} bytes, over the {} byte limit",
-            limits.max_archive_bytes
-        )));
-    }
-    let mut zip = zip::ZipArchive::new(io::BufReader::new(file))
-        .map_err(|e| ConvertError::Archive(format!("{label}: {e}")))?;
-    if zip.len() > limits.max_entries {
-        return Err(ConvertError::Limit(format!(
-            "archive has {} entries, over the limit of {}",
-            zip.len(),
-            limits.max_entries
-        )));
-    }
-
-    // First pass: validate every name and kind before writing anything.
-    let mut plan: Vec<(usize, String)> = Vec::new();
-    let mut declared: u64 = 0;
-    for i in 0..zip.len() {
-        let entry = zip
-            .by_index_raw(i)
-            .map_err(|e| ConvertError::Archive(format!("{label}: entry {i}: {e}")))?;
-        let raw = entry.name().to_string();
-        let name = safe_entry_name(&raw).map_err(|reason| ConvertError::UnsafeEntry {
-            entry: raw.clone(),
-            reason,
-        })?;
-        let mode = entry.unix_mode().map(|m| m & S_IFMT).unwrap_or(0);
-        if mode == S_IFLNK || entry.is_symlink() {
-            return Err(ConvertError::UnsafeEntry {
-                entry: raw,
-                reason: "symbolic link".into(),
-            });
-        }
-        if mode != 0 && mode != S_IFREG && mode != S_IFDIR {
-            return Err(ConvertError::UnsafeEntry {
-                entry: raw,
-                reason: "device, FIFO or socket entry".into(),
-            });
-        }
-        if entry.is_dir() || mode == S_IFDIR {
-            continue;
-        }
-        declared = declared.saturating_add(entry.size());
-        if declared > limits.max_unpacked_bytes {
-            return Err(ConvertError::Limit(format!(
-                "archive unpacks to more than {} bytes (at entry {raw:?})",
-                limits.max_unpacked_bytes
-            )));
-        }
-        if !is_junk(&name) {
-            plan.push((i, name));
-        }
-    }
-    plan.sort_by(|a, b| a.1.cmp(&b.1));
-    let names: Vec<String> = plan.iter().map(|(_, n)| n.clone()).collect();
+    let zip = SafeZip::open(archive, limits.archive())?;
+    let mut names: Vec<String> = zip.names().filter(|n| !is_junk(n)).map(str::to_string).collect();
+    names.sort();
     let (_, stripped) = strip_common_top(&names);
-
-    // Second pass: stream each file out, counting real bytes.
-    let mut total: u64 = 0;
-    let mut files = Vec::with_capacity(plan.len());
-    for ((index, raw_name), rel) in plan.into_iter().zip(stripped) {
-        let mut entry = zip
-            .by_index(index)
-            .map_err(|e| ConvertError::Archive(format!("{label}: {raw_name}: {e}")))?;
-        let packed = entry.compressed_size().max(1);
-        let remaining = limits.max_unpacked_bytes.saturating_sub(total);
-        let ratio_cap = packed
-            .saturating_mul(limits.max_ratio)
-            .max(limits.ratio_floor_bytes);
-        let cap = remaining.min(ratio_cap);
-        let out_path = dest.join(&rel);
-        if let Some(parent) = out_path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| ConvertError::io(&rel, e))?;
-        }
-        let mut out = io::BufWriter::new(File::create(&out_path).map_err(|e| ConvertError::io(&rel, e))?);
-        let mut capped = Capped {
-            inner: &mut entry,
-            read: 0,
-            cap,
-        };
-        match io::copy(&mut capped, &mut out) {
-            Ok(n) => total += n,
-            Err(e) if capped.read > cap => {
-                let _ = e;
-                return Err(if cap == remaining {
-                    ConvertError::Limit(format!(
-                        "archive unpacks to more than {} bytes (at entry {raw_name:?})",
-                        limits.max_unpacked_bytes
-                    ))
-                } else {
-                    ConvertError::Limit(format!(
-                        "entry {raw_name:?} inflates more than {}x its packed size (zip bomb?)",
-                        limits.max_ratio
-                    ))
-                });
-            }
-            Err(e) => return Err(ConvertError::Archive(format!("{raw_name}: {e}"))),
-        }
-        out.flush().map_err(|e| ConvertError::io(&rel, e))?;
-        files.push(rel);
-    }
-    files.sort();
+    let renames: std::collections::HashMap<String, String> = names.into_iter().zip(stripped).collect();
+    let files = zip.extract(dest, |name| renames.get(name).cloned())?;
     Ok(SourceTree {
         root: dest.to_path_buf(),
-        files,
+        files: files.into_iter().map(|(rel, _)| rel).collect(),
         max_file_bytes: limits.max_file_bytes,
     })
 }
@@ -184,6 +53,8 @@ pub fn extract(archive: &Path, dest: &Path, limits: &Limits) -> Result<SourceTre
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::File;
+    use std::io::Write;
     use zip::write::SimpleFileOptions;
 
     fn make_zip(path: &Path, entries: &[(&str, &[u8])]) {

@@ -20,8 +20,9 @@ use crate::deps::ClientDeps;
 use crate::error::ClientError;
 use crate::manifest_row;
 use crate::status_report::{StatusTarget, report};
-use crate::unpack::{UnpackLimits, unpack_output};
+use crate::unpack::unpack_output;
 use crate::urls;
+use tx_shared::archive::ArchiveLimits;
 
 /// Largest callback body accepted (a job with long logs is still far below).
 pub const MAX_CALLBACK_BYTES: usize = 5 * 1024 * 1024;
@@ -180,7 +181,7 @@ async fn publish(
         );
         return Ok(0);
     };
-    let unpacked = match unpack_output(&deps.cdn, &output, prefix, UnpackLimits::default()).await {
+    let unpacked = match unpack_output(&deps.cdn, &output, prefix, ArchiveLimits::OUTPUT).await {
         Ok(unpacked) => unpacked,
         Err(e) if e.is_permanent() => {
             fail(job, format!("cannot publish the output: {e}"));

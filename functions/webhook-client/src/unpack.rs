@@ -1,13 +1,14 @@
 //! Publishing a converter's output zip into a build's folder of the CDN
 //! bucket, safely: the zip comes from another function, but an entry named
 //! `../../x` or `/etc/x` must still never land outside the build's folder, and
-//! a zip bomb must not fill the disk.
+//! a zip bomb must not fill the disk. The rules are the shared ones
+//! ([`tx_shared::archive`]) with [`ArchiveLimits::OUTPUT`], the limits the
+//! converter checks its zip against before uploading it.
 
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use tx_shared::archive::{ArchiveError, ArchiveLimits, SafeZip};
 use tx_shared::domain::build_log::BUILD_LOG;
 use tx_shared::domain::convert::output_files::MANIFEST_JSON;
 use tx_shared::domain::manifest::NormalizedManifest;
@@ -17,29 +18,6 @@ use tx_shared::ports::{ObjectStore, StoreError};
 /// How many uploads run at once: a Bible is a thousand pages or more, and
 /// one at a time to S3 would not fit in API Gateway's 29 seconds.
 pub const UPLOAD_CONCURRENCY: usize = 16;
-
-/// Bounds on what one output zip may unpack to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UnpackLimits {
-    /// Most entries (files and directories).
-    pub max_entries: usize,
-    /// Most bytes of one unpacked file.
-    pub max_entry_bytes: u64,
-    /// Most bytes of all unpacked files together.
-    pub max_total_bytes: u64,
-}
-
-impl Default for UnpackLimits {
-    /// Generous for a whole Bible with notes (a few thousand pages, tens of
-    /// MB), small enough that a bomb stops long before the disk fills.
-    fn default() -> Self {
-        UnpackLimits {
-            max_entries: 50_000,
-            max_entry_bytes: 256 * 1024 * 1024,
-            max_total_bytes: 2 * 1024 * 1024 * 1024,
-        }
-    }
-}
 
 /// Why an output could not be published.
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +34,7 @@ pub enum UnpackError {
     /// An entry's name would escape the build's folder, or is a link.
     #[error("output entry {0:?} is refused: {1}")]
     BadEntry(String, &'static str),
-    /// Over [`UnpackLimits`].
+    /// Over [`ArchiveLimits::OUTPUT`].
     #[error("output is too large: {0}")]
     TooLarge(String),
     /// Local temporary files failed.
@@ -93,7 +71,7 @@ pub async fn unpack_output(
     cdn: &Arc<dyn ObjectStore>,
     output_key: &str,
     prefix: &str,
-    limits: UnpackLimits,
+    limits: ArchiveLimits,
 ) -> Result<Unpacked, UnpackError> {
     validate_key(output_key).map_err(|_| UnpackError::BadKey(output_key.to_string()))?;
     let work = tempfile::tempdir()?;
@@ -165,81 +143,33 @@ async fn upload(
     Ok(keys)
 }
 
-/// Checks an entry name: relative, `/`-separated, no `..`/`.`/empty
-/// segments, no backslashes, drive letters or control characters.
-pub fn check_entry_name(name: &str) -> Result<(), &'static str> {
-    if name.contains('\\') {
-        return Err("backslash in name");
+impl From<ArchiveError> for UnpackError {
+    fn from(e: ArchiveError) -> Self {
+        match e {
+            ArchiveError::Unreadable(m) => UnpackError::BadZip(m),
+            ArchiveError::UnsafeEntry { entry, reason } => UnpackError::BadEntry(entry, reason),
+            ArchiveError::Limit(m) => UnpackError::TooLarge(m),
+            ArchiveError::Io(e) => UnpackError::Io(e),
+        }
     }
-    if name.starts_with('/') {
-        return Err("absolute path");
-    }
-    if name.as_bytes().get(1) == Some(&b':') {
-        return Err("drive letter");
-    }
-    if name.chars().any(char::is_control) {
-        return Err("control character in name");
-    }
-    if name.split('/').any(|s| s == "..") {
-        return Err("parent directory segment");
-    }
-    validate_key(name).map_err(|_| "empty or dot segment")
 }
 
-/// Unpacks `zip_path` into `out`, returning `(entry name, file)` sorted by name.
-fn extract(zip_path: &Path, out: &Path, limits: UnpackLimits) -> Result<Vec<(String, PathBuf)>, UnpackError> {
-    let file = File::open(zip_path)?;
-    let mut archive = zip::ZipArchive::new(file).map_err(|e| UnpackError::BadZip(e.to_string()))?;
-    if archive.len() > limits.max_entries {
-        return Err(UnpackError::TooLarge(format!(
-            "{} entries, limit {}",
-            archive.len(),
-            limits.max_entries
-        )));
-    }
-    let mut total: u64 = 0;
-    let mut files = Vec::new();
-    for index in 0..archive.len() {
-        let mut entry = archive
-            .by_index(index)
-            .map_err(|e| UnpackError::BadZip(e.to_string()))?;
-        let name = entry.name().to_string();
-        if entry.is_dir() {
-            continue;
-        }
-        check_entry_name(&name).map_err(|why| UnpackError::BadEntry(name.clone(), why))?;
-        if entry.is_symlink() {
-            return Err(UnpackError::BadEntry(name, "symbolic link"));
-        }
+/// Unpacks `zip_path` into `out`, returning `(entry name, file)` sorted by
+/// name. A `build_log.json` entry is skipped: the client writes that itself.
+fn extract(
+    zip_path: &Path,
+    out: &Path,
+    limits: ArchiveLimits,
+) -> Result<Vec<(String, PathBuf)>, UnpackError> {
+    let zip = SafeZip::open(zip_path, limits)?;
+    Ok(zip.extract(out, |name| {
         if name.rsplit('/').next() == Some(BUILD_LOG) {
             tracing::warn!(entry = %name, "output zip holds a build log; skipped (the client writes it)");
-            continue;
+            None
+        } else {
+            Some(name.to_string())
         }
-        let path = out.join(&name);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let mut target = File::create(&path)?;
-        // Count what is really inflated, not what the header claims.
-        let written = std::io::copy(&mut (&mut entry).take(limits.max_entry_bytes + 1), &mut target)?;
-        if written > limits.max_entry_bytes {
-            return Err(UnpackError::TooLarge(format!(
-                "{name} is over {} bytes",
-                limits.max_entry_bytes
-            )));
-        }
-        total += written;
-        if total > limits.max_total_bytes {
-            return Err(UnpackError::TooLarge(format!(
-                "over {} bytes in all",
-                limits.max_total_bytes
-            )));
-        }
-        files.push((name, path));
-    }
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    files.dedup_by(|later, earlier| later.0 == earlier.0);
-    Ok(files)
+    })?)
 }
 
 #[cfg(test)]
@@ -249,20 +179,17 @@ mod tests {
     #[test]
     fn entry_names() {
         for good in ["index.html", "01-GEN.html", "a/b/c.json", "manifest.json"] {
-            assert_eq!(check_entry_name(good), Ok(()), "{good}");
+            assert_eq!(
+                tx_shared::archive::safe_entry_name(good).as_deref(),
+                Ok(good),
+                "{good}"
+            );
         }
-        for bad in [
-            "/etc/passwd",
-            "../x",
-            "a/../../x",
-            "a\\b",
-            "C:/x",
-            "a//b",
-            "./a",
-            "",
-            "a/\u{7}",
-        ] {
-            assert!(check_entry_name(bad).is_err(), "{bad:?} accepted");
+        for bad in ["/etc/passwd", "../x", "a/../../x", "a\\b", "C:/x", "", "a/\u{7}"] {
+            assert!(
+                tx_shared::archive::safe_entry_name(bad).is_err(),
+                "{bad:?} accepted"
+            );
         }
     }
 }

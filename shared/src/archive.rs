@@ -1,0 +1,460 @@
+//! Safe unpacking of untrusted zip archives: the one set of rules every stage
+//! that unpacks applies (the converter on a repository's source, `tx build`
+//! through the converter, the webhook client on the converter's output), so
+//! an archive one stage accepts the next does not refuse after minutes of
+//! work.
+//!
+//! [`SafeZip::open`] reads the central directory and refuses, before a byte
+//! is inflated, an archive over the size or entry limits, an entry whose
+//! name would escape the destination (absolute, `..`, drive letters,
+//! backslashes, control characters), symbolic links and device entries, and
+//! declared sizes over the limits. [`SafeZip::extract`] then streams one
+//! entry at a time to disk, counting the bytes really inflated against the
+//! total, per-entry and compression-ratio limits (a lying header changes
+//! nothing). Error messages name entries, never the server's paths: they end
+//! up in public build logs.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+const S_IFMT: u32 = 0o170_000;
+const S_IFREG: u32 = 0o100_000;
+const S_IFDIR: u32 = 0o040_000;
+
+const MIB: u64 = 1024 * 1024;
+
+/// Bounds on one archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArchiveLimits {
+    /// Largest archive file.
+    pub max_archive_bytes: u64,
+    /// Most entries (files and folders).
+    pub max_entries: usize,
+    /// Most bytes unpacked in all.
+    pub max_total_bytes: u64,
+    /// Most bytes of one unpacked entry.
+    pub max_entry_bytes: u64,
+    /// Largest unpacked/packed ratio, per entry and for the whole archive
+    /// (zip-bomb guard), applied above the floors below.
+    pub max_ratio: u64,
+    /// An entry smaller than this is never refused for its ratio (tiny
+    /// repetitive files compress extremely well and are harmless).
+    pub entry_ratio_floor_bytes: u64,
+    /// An archive unpacking to less than this is never refused for its
+    /// overall ratio.
+    pub total_ratio_floor_bytes: u64,
+}
+
+impl ArchiveLimits {
+    /// A repository's source: sized for the heaviest real repository (en_ult,
+    /// 7 MB zipped, 80 MB of USFM) with ample headroom, and for a Lambda's
+    /// /tmp. The overall ratio stops a small archive of many small, highly
+    /// compressible entries from filling the disk (a 1 MB archive unpacks to
+    /// at most 128 MiB).
+    pub const SOURCE: ArchiveLimits = ArchiveLimits {
+        max_archive_bytes: 256 * MIB,
+        max_entries: 50_000,
+        max_total_bytes: 1024 * MIB,
+        max_entry_bytes: 256 * MIB,
+        max_ratio: 100,
+        entry_ratio_floor_bytes: MIB,
+        total_ratio_floor_bytes: 128 * MIB,
+    };
+
+    /// The converter's output for a source within [`ArchiveLimits::SOURCE`]:
+    /// one page per source file plus the navigation and manifest files, and
+    /// HTML a few times the size of its source. The converter checks its
+    /// zip against these before uploading it, and the webhook client unpacks
+    /// with them, so what the one produces the other publishes.
+    pub const OUTPUT: ArchiveLimits = ArchiveLimits {
+        max_archive_bytes: 1024 * MIB,
+        max_entries: ArchiveLimits::SOURCE.max_entries + 1_000,
+        max_total_bytes: 4 * 1024 * MIB,
+        max_entry_bytes: 512 * MIB,
+        max_ratio: 1_000,
+        entry_ratio_floor_bytes: MIB,
+        total_ratio_floor_bytes: 512 * MIB,
+    };
+}
+
+/// Why an archive was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    /// Not a readable zip.
+    #[error("not a readable zip archive: {0}")]
+    Unreadable(String),
+    /// An entry that could write outside the destination, or is not a file.
+    #[error("unsafe archive entry {entry:?}: {reason}")]
+    UnsafeEntry {
+        /// The entry's name as stored.
+        entry: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// Over a limit.
+    #[error("{0}")]
+    Limit(String),
+    /// Writing the unpacked files failed (disk full, …): worth a retry.
+    #[error("writing unpacked files: {0}")]
+    Io(#[from] io::Error),
+}
+
+impl ArchiveError {
+    /// Whether the archive itself is at fault (trying again cannot help).
+    pub fn is_permanent(&self) -> bool {
+        !matches!(self, ArchiveError::Io(_))
+    }
+}
+
+/// Checks one entry name and returns it `/`-separated and relative, or says
+/// why it is unsafe. `./` and empty segments are dropped.
+pub fn safe_entry_name(raw: &str) -> Result<String, &'static str> {
+    if raw.chars().any(char::is_control) {
+        return Err("control character in name");
+    }
+    if raw.contains('\\') {
+        return Err("backslash in name");
+    }
+    if raw.starts_with('/') {
+        return Err("absolute path");
+    }
+    let bytes = raw.as_bytes();
+    if bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic() {
+        return Err("drive-letter path");
+    }
+    let mut parts = Vec::new();
+    for seg in raw.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => return Err("path goes up with '..'"),
+            s => parts.push(s),
+        }
+    }
+    if parts.is_empty() {
+        return Err("empty path");
+    }
+    Ok(parts.join("/"))
+}
+
+/// An opened archive whose every entry passed the checks of [`SafeZip::open`].
+pub struct SafeZip {
+    zip: zip::ZipArchive<BufReader<File>>,
+    /// `(index, safe name)` of every file entry (folders left out).
+    files: Vec<(usize, String)>,
+    packed_bytes: u64,
+    limits: ArchiveLimits,
+}
+
+/// A reader that fails once more than `cap` bytes were read.
+struct Capped<R> {
+    inner: R,
+    read: u64,
+    cap: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read > self.cap {
+            return Err(io::Error::other("cap exceeded"));
+        }
+        Ok(n)
+    }
+}
+
+impl SafeZip {
+    /// Opens `archive` and checks its size, its entry count, every entry's
+    /// name and kind, and the sizes it declares, before anything is unpacked.
+    pub fn open(archive: &Path, limits: ArchiveLimits) -> Result<SafeZip, ArchiveError> {
+        let file = File::open(archive)?;
+        let packed_bytes = file.metadata()?.len();
+        if packed_bytes > limits.max_archive_bytes {
+            return Err(ArchiveError::Limit(format!(
+                "archive is {packed_bytes} bytes, over the {} byte limit",
+                limits.max_archive_bytes
+            )));
+        }
+        let mut zip = zip::ZipArchive::new(BufReader::new(file))
+            .map_err(|e| ArchiveError::Unreadable(e.to_string()))?;
+        if zip.len() > limits.max_entries {
+            return Err(ArchiveError::Limit(format!(
+                "archive has {} entries, over the limit of {}",
+                zip.len(),
+                limits.max_entries
+            )));
+        }
+        let mut files = Vec::with_capacity(zip.len());
+        let mut declared: u64 = 0;
+        for i in 0..zip.len() {
+            let entry = zip
+                .by_index_raw(i)
+                .map_err(|e| ArchiveError::Unreadable(format!("entry {i}: {e}")))?;
+            let raw = entry.name().to_string();
+            let unsafe_entry = |reason| ArchiveError::UnsafeEntry {
+                entry: raw.clone(),
+                reason,
+            };
+            let name = safe_entry_name(&raw).map_err(unsafe_entry)?;
+            let mode = entry.unix_mode().map(|m| m & S_IFMT).unwrap_or(0);
+            if entry.is_symlink() {
+                return Err(unsafe_entry("symbolic link"));
+            }
+            if mode != 0 && mode != S_IFREG && mode != S_IFDIR {
+                return Err(unsafe_entry("device, FIFO or socket entry"));
+            }
+            if entry.is_dir() || mode == S_IFDIR {
+                continue;
+            }
+            if entry.size() > limits.max_entry_bytes {
+                return Err(ArchiveError::Limit(format!(
+                    "entry {raw:?} unpacks to more than {} bytes",
+                    limits.max_entry_bytes
+                )));
+            }
+            declared = declared.saturating_add(entry.size());
+            if declared > limits.max_total_bytes {
+                return Err(ArchiveError::Limit(format!(
+                    "archive unpacks to more than {} bytes (at entry {raw:?})",
+                    limits.max_total_bytes
+                )));
+            }
+            files.push((i, name));
+        }
+        Ok(SafeZip {
+            zip,
+            files,
+            packed_bytes,
+            limits,
+        })
+    }
+
+    /// The safe names of the file entries, in archive order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.files.iter().map(|(_, n)| n.as_str())
+    }
+
+    /// How many bytes the whole archive may unpack to: the total limit, and
+    /// the overall ratio to its packed size above the floor.
+    fn total_cap(&self) -> u64 {
+        let by_ratio = self
+            .packed_bytes
+            .saturating_mul(self.limits.max_ratio)
+            .max(self.limits.total_ratio_floor_bytes);
+        self.limits.max_total_bytes.min(by_ratio)
+    }
+
+    /// Unpacks into `dest` the entries `target` maps to a relative output
+    /// path (`None` skips an entry; a returned path must itself be safe),
+    /// streaming each and counting the bytes really inflated. Returns
+    /// `(output path, file)` sorted by output path, later duplicates dropped.
+    pub fn extract(
+        mut self,
+        dest: &Path,
+        mut target: impl FnMut(&str) -> Option<String>,
+    ) -> Result<Vec<(String, PathBuf)>, ArchiveError> {
+        let total_cap = self.total_cap();
+        let mut total: u64 = 0;
+        let mut out = Vec::with_capacity(self.files.len());
+        let files = std::mem::take(&mut self.files);
+        for (index, name) in files {
+            let Some(rel) = target(&name) else {
+                continue;
+            };
+            let rel = safe_entry_name(&rel).map_err(|reason| ArchiveError::UnsafeEntry {
+                entry: rel.clone(),
+                reason,
+            })?;
+            let mut entry = self
+                .zip
+                .by_index(index)
+                .map_err(|e| ArchiveError::Unreadable(format!("{name}: {e}")))?;
+            let packed = entry.compressed_size().max(1);
+            let remaining = total_cap.saturating_sub(total);
+            let ratio_cap = packed
+                .saturating_mul(self.limits.max_ratio)
+                .max(self.limits.entry_ratio_floor_bytes);
+            let cap = remaining.min(ratio_cap).min(self.limits.max_entry_bytes);
+            let path = dest.join(&rel);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let mut file = io::BufWriter::new(File::create(&path)?);
+            let mut capped = Capped {
+                inner: &mut entry,
+                read: 0,
+                cap,
+            };
+            match io::copy(&mut capped, &mut file) {
+                Ok(n) => total += n,
+                Err(_) if capped.read > cap => {
+                    return Err(ArchiveError::Limit(if cap == ratio_cap {
+                        format!(
+                            "entry {name:?} inflates more than {}x its packed size (zip bomb?)",
+                            self.limits.max_ratio
+                        )
+                    } else if cap == remaining {
+                        format!(
+                            "archive unpacks to more than {total_cap} bytes (at entry {name:?}): over the limit for an archive of {} bytes",
+                            self.packed_bytes
+                        )
+                    } else {
+                        format!(
+                            "entry {name:?} unpacks to more than {} bytes",
+                            self.limits.max_entry_bytes
+                        )
+                    }));
+                }
+                Err(e)
+                    if e.kind() == io::ErrorKind::InvalidData || e.kind() == io::ErrorKind::UnexpectedEof =>
+                {
+                    return Err(ArchiveError::Unreadable(format!("{name}: {e}")));
+                }
+                Err(e) => return Err(ArchiveError::Io(e)),
+            }
+            file.flush()?;
+            out.push((rel, path));
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.dedup_by(|later, earlier| later.0 == earlier.0);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zip::write::SimpleFileOptions;
+
+    fn make_zip(path: &Path, entries: &[(&str, &[u8])]) {
+        let mut w = zip::ZipWriter::new(File::create(path).unwrap());
+        let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, body) in entries {
+            w.start_file(*name, opts).unwrap();
+            w.write_all(body).unwrap();
+        }
+        w.finish().unwrap();
+    }
+
+    #[test]
+    fn names_that_escape_are_refused() {
+        for bad in [
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "C:/win",
+            "a\\..\\..\\b",
+            "",
+            "a/\u{7}",
+            "x\0y",
+        ] {
+            assert!(safe_entry_name(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(safe_entry_name("./a//b/c.md").unwrap(), "a/b/c.md");
+    }
+
+    #[test]
+    fn extracts_with_renames_and_skips() {
+        let dir = tempfile::tempdir().unwrap();
+        let zip_path = dir.path().join("a.zip");
+        make_zip(
+            &zip_path,
+            &[
+                ("repo/a.md", b"# a"),
+                ("repo/skip.txt", b"x"),
+                ("repo/b/c.md", b"c"),
+            ],
+        );
+        let out = dir.path().join("out");
+        let z = SafeZip::open(&zip_path, ArchiveLimits::SOURCE).unwrap();
+        assert_eq!(
+            z.names().collect::<Vec<_>>(),
+            ["repo/a.md", "repo/skip.txt", "repo/b/c.md"]
+        );
+        let files = z
+            .extract(&out, |n| {
+                (!n.ends_with(".txt")).then(|| n.trim_start_matches("repo/").to_string())
+            })
+            .unwrap();
+        let names: Vec<_> = files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["a.md", "b/c.md"]);
+        assert_eq!(std::fs::read_to_string(out.join("b/c.md")).unwrap(), "c");
+    }
+
+    #[test]
+    fn zip_slip_and_links_are_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let zip_path = dir.path().join("a.zip");
+        make_zip(&zip_path, &[("ok.md", b"x"), ("../evil.sh", b"x")]);
+        let err = SafeZip::open(&zip_path, ArchiveLimits::SOURCE)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("../evil.sh") && !err.contains(&dir.path().display().to_string()),
+            "{err}"
+        );
+        let mut w = zip::ZipWriter::new(File::create(&zip_path).unwrap());
+        w.add_symlink("link", "/etc/passwd", SimpleFileOptions::default())
+            .unwrap();
+        w.finish().unwrap();
+        let err = SafeZip::open(&zip_path, ArchiveLimits::SOURCE)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("symbolic link"), "{err}");
+    }
+
+    #[test]
+    fn bombs_are_stopped_per_entry_and_overall() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        // One entry: 8 MiB of zeros inflates far past 100x.
+        let one = dir.path().join("one.zip");
+        make_zip(&one, &[("zeros.txt", &vec![0u8; 8 * 1024 * 1024])]);
+        let err = SafeZip::open(&one, ArchiveLimits::SOURCE)
+            .unwrap()
+            .extract(&out, |n| Some(n.to_string()))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("zeros.txt") && err.contains("zip bomb"), "{err}");
+        // Many entries each under the per-entry floor: the overall ratio stops them.
+        let limits = ArchiveLimits {
+            total_ratio_floor_bytes: 4 * 1024 * 1024,
+            ..ArchiveLimits::SOURCE
+        };
+        let many = dir.path().join("many.zip");
+        let zeros = vec![0u8; 1024 * 1024 - 1];
+        let names: Vec<String> = (0..12).map(|i| format!("f{i}.txt")).collect();
+        let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &zeros[..])).collect();
+        make_zip(&many, &entries);
+        let err = SafeZip::open(&many, limits)
+            .unwrap()
+            .extract(&out, |n| Some(n.to_string()))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("unpacks to more than 4194304 bytes"), "{err}");
+        let few = ArchiveLimits {
+            max_entries: 3,
+            ..ArchiveLimits::SOURCE
+        };
+        assert!(
+            SafeZip::open(&many, few)
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("entries")
+        );
+    }
+
+    #[test]
+    fn what_the_converter_may_produce_the_publisher_accepts() {
+        let (s, o) = (ArchiveLimits::SOURCE, ArchiveLimits::OUTPUT);
+        assert!(o.max_entries > s.max_entries);
+        assert!(o.max_total_bytes >= s.max_total_bytes);
+        assert!(o.max_entry_bytes >= s.max_entry_bytes);
+    }
+}
