@@ -56,6 +56,10 @@ enum Command {
         /// Where the site goes.
         #[arg(long)]
         out: PathBuf,
+        /// Exit with status 1 when the build has any warning or error (for
+        /// a translator's pre-push check or a CI step).
+        #[arg(long)]
+        strict: bool,
     },
     /// Benchmarks.
     Bench {
@@ -191,7 +195,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             demo.stop().await;
             Ok(())
         }
-        Command::Build { path, out } => {
+        Command::Build { path, out, strict } => {
             let preview = tokio::task::spawn_blocking(move || tx::preview::build(&path, &out)).await??;
             for w in &preview.warnings {
                 eprintln!("warning: {w}");
@@ -200,13 +204,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("error: {e}");
             }
             println!(
-                "{} pages ({}), {} warning(s), {} error(s): open {}",
+                "{} pages ({}), {} warning(s), {} error(s): open {} (build log: {})",
                 preview.pages,
                 preview.resource_type,
                 preview.warnings.len(),
                 preview.errors.len(),
-                preview.index.display()
+                preview.index.display(),
+                preview.build_log.display()
             );
+            if strict && (!preview.warnings.is_empty() || !preview.errors.is_empty()) {
+                eprintln!("--strict: the build has warnings or errors");
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Bench {

@@ -22,3 +22,61 @@ fn a_missing_input_is_a_clear_error() {
     let err = tx::preview::build(Path::new("/nonexistent/repo.zip"), out.path()).unwrap_err();
     assert!(format!("{err:#}").contains("/nonexistent/repo.zip"), "{err:#}");
 }
+
+/// A book with a marker the parser does not know and a verse moved by an
+/// unclosed note: a translator's pre-push check.
+const BROKEN: &str =
+    "\\id PHP\n\\h Philippians\n\\c 1\n\\p\n\\v 1 Paul \\fqb and Timothy.\n\\v 2 Grace &#1488; to you.\n";
+
+fn repo_with(book: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("50-PHP.usfm"), book).unwrap();
+    dir
+}
+
+#[test]
+fn warnings_are_printed_and_written_to_the_build_log_page() {
+    let repo = repo_with(BROKEN);
+    let out = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_tx"))
+        .args(["build", "--strict", "--out"])
+        .arg(out.path())
+        .arg(repo.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "--strict fails on warnings: {stderr}");
+    assert!(
+        stderr.contains("warning: 50-PHP.usfm:5: \\fqb is not a known marker"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: 50-PHP.usfm:6: an HTML character reference"),
+        "{stderr}"
+    );
+    let page = std::fs::read_to_string(out.path().join("build-log.html")).unwrap();
+    assert!(page.contains("50-PHP.usfm:5"), "the build log page lists them");
+    assert!(
+        out.path().join("51-PHP.html").is_file(),
+        "the site is still written"
+    );
+}
+
+#[test]
+fn a_clean_build_passes_strict() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("57-PHM.usfm"),
+        "\\id PHM\n\\h Philemon\n\\c 1\n\\p\n\\v 1 Paul.\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_tx"))
+        .args(["build", "--strict", "--out"])
+        .arg(out.path())
+        .arg(repo.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+}

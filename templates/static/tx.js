@@ -1,9 +1,14 @@
 /* tX site script: small on purpose. Every page works without it.
  * - the Contents button opens and closes the sidebar on narrow screens;
  * - a repository page goes on to its latest build (unless #builds is asked for);
- * - a build in progress follows build_log.json and reloads when it is final. */
+ * - a build in progress follows build_log.json and reloads when it is final;
+ * - a book with words of Jesus (\wj) offers them in red, remembered. */
 (function () {
   "use strict";
+
+  // Loaded in <head> without defer, so the class is set before the first
+  // paint (no inline script: the site's Content-Security-Policy has none).
+  document.documentElement.className = "js";
 
   var FINAL = ["success", "warnings", "errors", "failed", "cancelled"];
   var LABELS = {
@@ -89,8 +94,30 @@
     schedule();
   }
 
+  function redLetters() {
+    var head = document.querySelector(".book .page-head");
+    if (!head || !document.querySelector(".scripture .wj")) return;
+    var key = "tx-red-letters";
+    var on = false;
+    try { on = localStorage.getItem(key) === "1"; } catch (e) { /* storage off */ }
+    var label = document.createElement("label");
+    label.className = "red-letter-toggle";
+    var box = document.createElement("input");
+    box.type = "checkbox";
+    box.checked = on;
+    label.appendChild(box);
+    label.appendChild(document.createTextNode("Words of Jesus in red"));
+    head.appendChild(label);
+    document.documentElement.classList.toggle("red-letters", on);
+    box.addEventListener("change", function () {
+      document.documentElement.classList.toggle("red-letters", box.checked);
+      try { localStorage.setItem(key, box.checked ? "1" : "0"); } catch (e) { /* storage off */ }
+    });
+  }
+
   function start() {
     sidebar();
+    redLetters();
     landing();
     followBuildLog();
   }

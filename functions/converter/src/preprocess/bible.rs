@@ -7,7 +7,7 @@ use tx_shared::domain::navigation::NavItem;
 use super::{Context, numeric_key};
 use crate::error::ConvertError;
 use crate::page::{Emit, Page, nav};
-use crate::usfm::{self, Book, books};
+use crate::usfm::{self, Book, BookLinks, Site, books};
 
 fn is_usfm(f: &str) -> bool {
     let l = f.to_ascii_lowercase();
@@ -29,15 +29,21 @@ fn file_stem(f: &str) -> String {
         .collect()
 }
 
-/// Renders one book's USFM to a page and its navigation.
+/// Renders one book's USFM to a page and its navigation; `books` are the
+/// books of the build, for `\r` references.
 pub fn book_page(
     text: &str,
     label: &str,
     hint: Option<&'static Book>,
     page_name: String,
     sources: Vec<String>,
+    books: &BookLinks,
 ) -> Page {
-    let r = usfm::render_book(text, label, hint);
+    let site = Site {
+        page: &page_name,
+        books,
+    };
+    let r = usfm::render_book_in(text, label, hint, site);
     let title = r
         .title
         .clone()
@@ -94,16 +100,58 @@ pub fn run(ctx: &Context, emit: &mut Emit, notes: &mut Vec<String>) -> Result<()
         plan.push((page, f.clone(), book));
     }
     plan.sort_by(|a, b| a.0.cmp(&b.0));
+    absent_books(ctx, &plan, notes);
+    let mut links = BookLinks::default();
+    for (page, f, book) in &plan {
+        if let Some(book) = book {
+            let head = read_head(ctx, f);
+            let names: Vec<&str> = ["\\h ", "\\toc1 ", "\\toc2 ", "\\toc3 "]
+                .iter()
+                .filter_map(|m| header_value(&head, m))
+                .collect();
+            links.add(book, page, &names);
+        }
+    }
     for (page, f, book) in plan {
         let mut warnings = Vec::new();
         let text = ctx.read(&f, &mut warnings)?;
-        let mut p = book_page(&text, &f, book, page, vec![f.clone()]);
+        let mut p = book_page(&text, &f, book, page, vec![f.clone()], &links);
         drop(text);
         warnings.append(&mut p.warnings);
         p.warnings = warnings;
         emit(p)?;
     }
     Ok(())
+}
+
+/// A book the manifest lists but no file holds: said, since the reader
+/// would otherwise find it silently missing from the site.
+fn absent_books(ctx: &Context, plan: &[(String, String, Option<&'static Book>)], notes: &mut Vec<String>) {
+    for p in &ctx.manifest.projects {
+        let Some(book) = books::by_code(&p.identifier) else {
+            continue;
+        };
+        if plan.iter().any(|(_, _, b)| *b == Some(book)) {
+            continue;
+        }
+        let path = if p.path.is_empty() {
+            String::new()
+        } else {
+            format!(" at {}", p.path)
+        };
+        notes.push(format!(
+            "the manifest lists {} ({}){path}, but the repository has no USFM file for it: the book is not published",
+            book.code, book.name
+        ));
+    }
+}
+
+/// The value of a header marker (`\h Genesis`) in the first lines of a book.
+fn header_value<'a>(head: &'a str, marker: &str) -> Option<&'a str> {
+    head.lines()
+        .find_map(|l| l.trim_start().strip_prefix(marker))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
 }
 
 fn read_head(ctx: &Context, rel: &str) -> String {
@@ -231,6 +279,7 @@ fn assemble_chunks(ctx: &Context, emit: &mut Emit, notes: &mut Vec<String>) -> R
         Some(book),
         format!("{}.html", book.stem()),
         sources,
+        &BookLinks::default(),
     );
     warnings.append(&mut p.warnings);
     p.warnings = warnings;

@@ -4,25 +4,15 @@
 
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use super::kit::corpus;
 
 use tx_converter::bundle::MemorySink;
 use tx_converter::tree::SourceTree;
 use tx_converter::{Limits, convert_path_to_zip, convert_tree, usfm};
 use tx_shared::domain::manifest::{NormalizedManifest, ResourceType};
 use tx_shared::domain::navigation::Navigation;
-
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("corpus folder {} is missing and CI=true", dir.display());
-    }
-    eprintln!("skipping: corpus folder {} is absent", dir.display());
-    None
-}
 
 fn expected_type(name: &str) -> Option<ResourceType> {
     use ResourceType::*;
@@ -380,4 +370,35 @@ fn simple_notes_render_like_pulldown_cmark() {
     eprintln!("{accepted} of {notes} notes took the fast path");
     assert!(notes > 90_000, "{notes}");
     assert!(accepted * 2 > notes, "only {accepted} of {notes}");
+}
+
+/// en_ult's manifest lists four books its archive lacks: each is said,
+/// and no other.
+#[test]
+fn books_the_manifest_lists_but_the_repo_lacks_are_warned_about() {
+    let Some(corpus) = corpus() else { return };
+    let report =
+        tx_converter::convert_path_dry(&corpus.join("repos/en_ult.zip"), "", &Limits::default()).unwrap();
+    let absent: Vec<&String> = report
+        .warnings
+        .iter()
+        .filter(|w| w.starts_with("the manifest lists"))
+        .collect();
+    for code in ["GEN", "PSA", "ISA", "EZK"] {
+        assert!(
+            absent.iter().any(|w| w.contains(&format!("lists {code} "))),
+            "{code}: {absent:?}"
+        );
+    }
+    assert_eq!(absent.len(), 4, "{absent:?}");
+}
+
+/// The World English Bible is clean USFM: a build of it says nothing, so a
+/// warning is never noise.
+#[test]
+fn a_clean_bible_gives_no_warning() {
+    let Some(corpus) = corpus() else { return };
+    let report =
+        tx_converter::convert_path_dry(&corpus.join("bibles/web"), "web", &Limits::default()).unwrap();
+    assert!(report.warnings.is_empty(), "{:#?}", report.warnings);
 }

@@ -1,0 +1,81 @@
+//! Scripture as a reader sees it, in a real browser: BSB Psalms built with
+//! `tx build` (the converter and the site templates), served on loopback,
+//! read by Debian's chromium over WebDriver at desktop and phone widths.
+//! Screenshots go to `target/`.
+//!
+//! Skipped with a message where the corpus or the browser is absent, unless
+//! `CI=true`, where that is a failure.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use tx_testkit::browser::{Driver, browser, serve};
+
+fn corpus() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "corpus missing under CI=true"
+    );
+    eprintln!("skipping: corpus {} is absent", dir.display());
+    None
+}
+
+/// Left edge of the first line of the first `\q` paragraph of this class in
+/// Psalm 23 (text-indent included: a hanging indent starts left of it).
+const FIRST_LINE_LEFT: &str = "return (function(cls){\
+  var ch = document.getElementById('ch-23');\
+  var el = ch.nextElementSibling;\
+  while (el && !el.classList.contains(cls)) el = el.nextElementSibling;\
+  var r = document.createRange(); r.selectNodeContents(el);\
+  return r.getClientRects()[0].left; })(arguments[0])";
+
+async fn left_of(d: &Driver, class: &str) -> f64 {
+    let v = d
+        .s(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": FIRST_LINE_LEFT, "args": [class]})),
+        )
+        .await;
+    v.as_f64()
+        .unwrap_or_else(|| panic!("no {class} line in Psalm 23: {v}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn psalm_23_reads_as_poetry_on_desktop_and_phone() {
+    let Some(corpus) = corpus() else { return };
+    let Some((chromium, chromedriver)) = browser() else {
+        return;
+    };
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::copy(corpus.join("bibles/bsb/PSA.usfm"), repo.path().join("PSA.usfm")).unwrap();
+    let site = tempfile::tempdir().unwrap();
+    tx::preview::build(repo.path(), site.path()).unwrap();
+    let addr = serve(site.path().to_path_buf()).await;
+    let d = Driver::start(&chromium, &chromedriver).await;
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    for (width, name) in [(1280, "desktop"), (390, "phone")] {
+        d.s(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": width, "height": 900})),
+        )
+        .await;
+        d.goto(&format!("http://{addr}/19-PSA.html#ch-23")).await;
+        d.wait_for("document.getElementById('ch-23')", 10).await;
+        let (q1, q2) = (left_of(&d, "q1").await, left_of(&d, "q2").await);
+        assert!(q2 > q1 + 8.0, "{name}: \\q2 starts at {q2}px, \\q1 at {q1}px");
+        let heading = d.js("return document.getElementById('ch-23').textContent").await;
+        assert_eq!(heading, "Psalm 23", "{name}");
+        let title = d
+            .js("return getComputedStyle(document.querySelector('#ch-23 ~ .d')).fontStyle")
+            .await;
+        assert_eq!(title, "italic", "{name}: the superscription is styled");
+        d.screenshot(&shots.join(format!("psalm-23-{name}.png"))).await;
+    }
+    d.quit().await;
+}
