@@ -30,6 +30,10 @@ pub struct Config {
     pub site_url: String,
     /// `TX_CDN_URL`: public base URL of the CDN bucket (build logs).
     pub cdn_url: String,
+    /// `TX_OPERATOR_TOKEN` (optional): the bearer token that opens job
+    /// details (`GET /tx/job/{id}`: sources, callbacks, delivery ids, logs).
+    /// Without one they are open to nobody; `tx serve` generates one.
+    pub operator_token: Option<String>,
     /// `TX_BRANCHES` (optional, comma-separated): branches built; empty builds
     /// every branch.
     pub branches: Vec<String>,
@@ -123,6 +127,9 @@ impl Config {
             api_url: api_url.trim_end_matches('/').to_string(),
             site_url: site_url.trim_end_matches('/').to_string(),
             cdn_url: cdn_url.trim_end_matches('/').to_string(),
+            operator_token: lookup("TX_OPERATOR_TOKEN")
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty()),
             branches: list("TX_BRANCHES"),
             job_timeout: Duration::from_secs(number("TX_JOB_TIMEOUT_SECS", 900)?),
             max_attempts: max_attempts.max(1),

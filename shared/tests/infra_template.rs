@@ -8,7 +8,7 @@ const TEMPLATE: &str = include_str!("../../infra/template.yaml");
 fn the_stream_filter_is_the_one_the_embedded_runtime_applies() {
     let quoted = format!("Pattern: '{}'", tx_shared::filter::JOB_STREAM_PATTERN);
     assert!(TEMPLATE.contains(&quoted), "template lacks {quoted}");
-    assert_eq!(TEMPLATE.matches("Pattern:").count(), 1, "one stream filter");
+    assert_eq!(TEMPLATE.matches("- Pattern:").count(), 1, "one stream filter");
 }
 
 #[test]
@@ -45,8 +45,13 @@ fn every_variable_the_config_reads_is_set_by_the_template() {
         env.get(k).cloned()
     });
     assert!(config.is_ok(), "{config:?}");
-    // Tunables whose defaults fit the template's function timeouts.
-    let defaulted = ["TX_JOB_TIMEOUT_SECS", "TX_MAX_ATTEMPTS"];
+    assert!(
+        TEMPLATE.contains("          TX_OPERATOR_TOKEN: !Ref OperatorToken"),
+        "the job manager gets the operator token"
+    );
+    // Tunables whose defaults fit the template's function timeouts, and the
+    // operator token, which only the job manager gets (not every function).
+    let defaulted = ["TX_JOB_TIMEOUT_SECS", "TX_MAX_ATTEMPTS", "TX_OPERATOR_TOKEN"];
     let asked = asked.into_inner();
     assert!(asked.len() > defaulted.len(), "{asked:?}");
     for name in asked.iter().filter(|n| !defaulted.contains(&n.as_str())) {

@@ -32,6 +32,7 @@ pub fn local_config(
         ("TX_WEBSITE_BUCKET", "tx-website".to_string()),
         ("TX_CONVERTER_FUNCTION", "tx-converter".to_string()),
         ("TX_CALLBACK_SECRET", secrets.callback),
+        ("TX_OPERATOR_TOKEN", secrets.operator),
         ("TX_API_URL", base.clone()),
         ("TX_SITE_URL", base.clone()),
         ("TX_CDN_URL", format!("{base}/cdn")),
@@ -79,6 +80,8 @@ pub fn local_forges(data_dir: &Path, overrides: &HashMap<String, String>) -> any
 struct Secrets {
     webhook: String,
     callback: String,
+    /// Opens job details (`GET /tx/job/{id}`): `Authorization: Bearer …`.
+    operator: String,
 }
 
 fn load_or_create_secrets(data_dir: &Path) -> anyhow::Result<Secrets> {
@@ -99,6 +102,7 @@ fn load_or_create_secrets(data_dir: &Path) -> anyhow::Result<Secrets> {
             let fresh = HashMap::from([
                 ("webhook".to_string(), random_secret()),
                 ("callback".to_string(), random_secret()),
+                ("operator".to_string(), random_secret()),
             ]);
             write_private(&path, &serde_json::to_vec_pretty(&fresh)?)
                 .with_context(|| format!("writing {}", path.display()))?;
@@ -106,6 +110,13 @@ fn load_or_create_secrets(data_dir: &Path) -> anyhow::Result<Secrets> {
         }
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
+    let mut stored = stored;
+    // A data directory from before the operator token gets one now.
+    if !stored.contains_key("operator") {
+        stored.insert("operator".to_string(), random_secret());
+        write_private(&path, &serde_json::to_vec_pretty(&stored)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     let get = |k: &str| {
         stored
             .get(k)
@@ -115,6 +126,7 @@ fn load_or_create_secrets(data_dir: &Path) -> anyhow::Result<Secrets> {
     Ok(Secrets {
         webhook: get("webhook")?,
         callback: get("callback")?,
+        operator: get("operator")?,
     })
 }
 
@@ -145,4 +157,47 @@ fn random_secret() -> String {
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_private_and_include_an_operator_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let addr = "127.0.0.1:8080".parse().unwrap();
+        let config = local_config(dir.path(), addr, &HashMap::new()).unwrap();
+        let token = config.operator_token.clone().expect("an operator token");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(SECRETS_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // The same token after a restart; an old world-readable file without
+        // one is made private and given one.
+        assert_eq!(
+            local_config(dir.path(), addr, &HashMap::new())
+                .unwrap()
+                .operator_token,
+            Some(token)
+        );
+        let old = tempfile::tempdir().unwrap();
+        let path = old.path().join(SECRETS_FILE);
+        std::fs::write(&path, r#"{"webhook": "w", "callback": "c"}"#).unwrap();
+        let config = local_config(old.path(), addr, &HashMap::new()).unwrap();
+        assert!(config.operator_token.is_some());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+    }
 }

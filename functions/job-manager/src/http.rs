@@ -4,7 +4,7 @@
 use lambda_http::{Body, Request, Response};
 use tx_shared::api::{body_bytes, error, header, json};
 use tx_shared::domain::job_request::{JobDisposition, JobRequest};
-use tx_shared::signature::{CALLBACK_SIGNATURE_HEADER, verify_hex};
+use tx_shared::signature::{CALLBACK_SIGNATURE_HEADER, constant_time_eq, verify_hex};
 
 use crate::deps::ManagerDeps;
 use crate::error::ManagerError;
@@ -27,7 +27,10 @@ pub async fn handle_http(req: Request, deps: &ManagerDeps) -> Result<Response<Bo
     let method = req.method().as_str();
     let response = match (method, &segments[start..]) {
         ("POST", ["tx", "job"]) => post_job(&req, deps).await,
-        ("GET", ["tx", "job", id]) => get_job(id, deps).await,
+        ("GET", ["tx", "job", id]) => match operator_refusal(&req, deps) {
+            None => get_job(id, deps).await,
+            Some(refusal) => refusal,
+        },
         ("GET", ["api", rest @ ..]) => read_api::route(rest, deps).await,
         (_, ["tx", "job"]) | (_, ["tx", "job", _]) => error(
             405,
@@ -71,7 +74,42 @@ async fn post_job(req: &Request, deps: &ManagerDeps) -> Response<Body> {
             json(status, &answer)
         }
         Err(ManagerError::Invalid(m)) => error(400, "invalid_request", m),
-        Err(ManagerError::Table(e)) => error(503, "unavailable", format!("job table: {e}")),
+        Err(ManagerError::Table(e)) => {
+            tracing::error!("job table: {e}");
+            error(503, "unavailable", "the job table is unavailable; retry later")
+        }
+    }
+}
+
+/// Job details (source and callback URLs, delivery ids, logs) are the
+/// operator's: `Authorization: Bearer <TX_OPERATOR_TOKEN>`, compared in
+/// constant time. Project lists and build status (`/api/…`) stay public.
+/// `None` lets the request through; `Some` is the refusal to answer.
+fn operator_refusal(req: &Request, deps: &ManagerDeps) -> Option<Response<Body>> {
+    let Some(expected) = deps.config.operator_token.as_deref() else {
+        return Some(error(
+            403,
+            "operator_only",
+            "job details are for the operator, and no operator token is configured",
+        ));
+    };
+    let given = header(req, http::header::AUTHORIZATION.as_str())
+        .and_then(|v| v.trim().strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+        None
+    } else {
+        let mut refusal = error(
+            401,
+            "operator_only",
+            "job details need the operator token (Authorization: Bearer …)",
+        );
+        refusal.headers_mut().insert(
+            http::header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static("Bearer"),
+        );
+        Some(refusal)
     }
 }
 
@@ -79,6 +117,9 @@ async fn get_job(id: &str, deps: &ManagerDeps) -> Response<Body> {
     match deps.jobs.get(id).await {
         Ok(Some(job)) => json(200, &serde_json::json!({ "job": job })),
         Ok(None) => error(404, "not_found", format!("no job {id}")),
-        Err(e) => error(503, "unavailable", format!("job table: {e}")),
+        Err(e) => {
+            tracing::error!("job table: {e}");
+            error(503, "unavailable", "the job table is unavailable; retry later")
+        }
     }
 }

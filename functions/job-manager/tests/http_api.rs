@@ -12,10 +12,12 @@ use tx_shared::ports::SystemClock;
 use tx_shared::signature::sign_hex;
 
 const SECRET: &str = "callback-secret";
+const OPERATOR: &str = "operator-token";
 
 fn deps(dir: &std::path::Path) -> ManagerDeps {
     let config = Config::from_lookup(|k| match k {
         "TX_CALLBACK_SECRET" => Some(SECRET.into()),
+        "TX_OPERATOR_TOKEN" => Some(OPERATOR.into()),
         "TX_FORGE_TOKEN" | "TX_ALLOWED_HOSTS" | "TX_BRANCHES" | "TX_JOB_TIMEOUT_SECS" | "TX_MAX_ATTEMPTS" => {
             None
         }
@@ -96,9 +98,26 @@ async fn a_signed_request_creates_a_job_then_finds_it_again() {
     assert_eq!((status, again["disposition"].as_str()), (200, Some("existing")));
     assert_eq!(again["job"]["job_id"], id.as_str());
 
-    let (status, got) = call(&deps, request("GET", &format!("/tx/job/{id}"), b"", None)).await;
+    // Job details are the operator's.
+    let path = format!("/tx/job/{id}");
+    let (status, got) = call(&deps, request("GET", &path, b"", None)).await;
+    assert_eq!(
+        (status, got["error"].as_str()),
+        (401, Some("operator_only")),
+        "{got}"
+    );
+    let (status, _) = call(&deps, with_auth(request("GET", &path, b"", None), "Bearer wrong")).await;
+    assert_eq!(status, 401);
+    let (status, got) = call(
+        &deps,
+        with_auth(request("GET", &path, b"", None), &format!("Bearer {OPERATOR}")),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(got["job"]["job_id"], id.as_str());
+    assert_eq!(got["job"]["delivery_id"], "d-1");
+
+    // Build status is public and names no source, callback or delivery.
     let (status, builds) = call(
         &deps,
         request("GET", "/api/projects/demo/en_ulb/builds", b"", None),
@@ -107,6 +126,34 @@ async fn a_signed_request_creates_a_job_then_finds_it_again() {
     assert_eq!(status, 200);
     assert_eq!(builds["commits"][0]["id"], "0123456789");
     assert_eq!(builds["commits"][0]["status"], "requested");
+    let text = builds.to_string();
+    assert!(
+        !text.contains("archive") && !text.contains("d-1") && !text.contains("callback"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn without_an_operator_token_job_details_are_open_to_nobody() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut deps = deps(dir.path());
+    deps.config.operator_token = None;
+    let (status, got) = call(
+        &deps,
+        with_auth(request("GET", "/tx/job/x", b"", None), "Bearer "),
+    )
+    .await;
+    assert_eq!(
+        (status, got["error"].as_str()),
+        (403, Some("operator_only")),
+        "{got}"
+    );
+}
+
+fn with_auth(mut req: Request, value: &str) -> Request {
+    req.headers_mut()
+        .insert("authorization", http::HeaderValue::from_str(value).unwrap());
+    req
 }
 
 #[tokio::test]
@@ -129,7 +176,14 @@ async fn bad_requests_get_clear_json_errors() {
     assert_eq!((status, answer["error"].as_str()), (400, Some("invalid_request")));
     assert!(answer["message"].as_str().unwrap().contains("file:///etc/passwd"));
 
-    let (status, _) = call(&deps, request("GET", "/tx/job/nope", b"", None)).await;
+    let (status, _) = call(
+        &deps,
+        with_auth(
+            request("GET", "/tx/job/nope", b"", None),
+            &format!("Bearer {OPERATOR}"),
+        ),
+    )
+    .await;
     assert_eq!(status, 404);
     let (status, _) = call(&deps, request("DELETE", "/tx/job", b"", None)).await;
     assert_eq!(status, 405);
