@@ -327,7 +327,11 @@ impl<'s> Renderer<'s, '_> {
         let mut i = 1usize;
         while i < nodes.len() {
             let n = nodes[i];
-            if n.flags & flags::HAS_ERROR != 0 {
+            // The `\z…` namespace is the spec's extension space: flagged on
+            // the tape but never a diagnostic, so no reason to ask for them.
+            let z_extension =
+                || self.table.info(n.marker).is_none() && written_name(self.slice(&n)).starts_with('z');
+            if n.flags & flags::HAS_ERROR != 0 && !z_extension() {
                 self.troubled = true;
             }
             let next = match n.kind {
@@ -1018,9 +1022,19 @@ mod tests {
         let src = "\\id GEN\n\\c 1\n\\p\n\\v 1 a\\f + \\ft note\n\\v 2 b\\f*\n";
         let r = render_book(src, "GEN.usfm", None);
         let (text, notes) = r.html.split_once("<div class=\"footnotes\">").unwrap();
-        assert!(text.contains("id=\"ch-1-v-2\"><sup>2</sup></span> b"), "{}", r.html);
+        assert!(
+            text.contains("id=\"ch-1-v-2\"><sup>2</sup></span> b"),
+            "{}",
+            r.html
+        );
         assert!(notes.contains("note") && !notes.contains("v-num"), "{}", r.html);
-        assert!(r.warnings.join("\n").contains("GEN.usfm:5: a verse starts inside a note"), "{:?}", r.warnings);
+        assert!(
+            r.warnings
+                .join("\n")
+                .contains("GEN.usfm:5: a verse starts inside a note"),
+            "{:?}",
+            r.warnings
+        );
     }
 
     #[test]
@@ -1030,7 +1044,10 @@ mod tests {
         assert!(r.html.contains("Paul, a"), "{}", r.html);
         assert!(!r.html.contains("x-strong"), "{}", r.html);
         let w = r.warnings.join("\n");
-        assert!(w.contains("TIT.usfm:4: milestone \\zaln-s is missing its self-closing \\*"), "{w}");
+        assert!(
+            w.contains("TIT.usfm:4: milestone \\zaln-s is missing its self-closing \\*"),
+            "{w}"
+        );
         assert!(w.contains("(and 1 more in this file)"), "{w}");
     }
 
@@ -1048,9 +1065,16 @@ mod tests {
     fn entities_and_stray_close_markers_are_warned_about_not_hidden() {
         let src = "\\id PSA\n\\c 119\n\\p\n\\v 1 &#1488; Aleph \\ts* b\n";
         let r = render_book(src, "PSA.usfm", None);
-        assert!(r.html.contains("&amp;#1488; Aleph b"), "shown as typed, marker dropped: {}", r.html);
+        assert!(
+            r.html.contains("&amp;#1488; Aleph b"),
+            "shown as typed, marker dropped: {}",
+            r.html
+        );
         let w = r.warnings.join("\n");
         assert!(w.contains("PSA.usfm:4: an HTML character reference"), "{w}");
-        assert!(w.contains("PSA.usfm:4: \\ts* has no matching opening marker; it is left out of the page"), "{w}");
+        assert!(
+            w.contains("PSA.usfm:4: \\ts* has no matching opening marker; it is left out of the page"),
+            "{w}"
+        );
     }
 }
