@@ -151,7 +151,15 @@ pub fn convert_tree(tree: &SourceTree, repo_name: &str, sink: &mut dyn Sink) -> 
 
 /// Opens a zip file (unpacked into `work`) or a folder as a source tree.
 pub fn open_input(input: &Path, work: &Path, limits: &Limits) -> Result<SourceTree, ConvertError> {
-    let meta = std::fs::metadata(input).map_err(|e| ConvertError::io(&input.display().to_string(), e))?;
+    let meta = std::fs::metadata(input).map_err(|e| {
+        // The file's name, not where it lies: the handler's input is in a
+        // temporary folder, and errors reach public build logs.
+        let name = input.file_name().map_or_else(
+            || input.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        ConvertError::io(&name, e)
+    })?;
     if meta.is_dir() {
         SourceTree::from_folder(input, limits.max_file_bytes)
     } else {

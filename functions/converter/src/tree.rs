@@ -106,13 +106,25 @@ pub fn decode_text(mut bytes: Vec<u8>) -> (String, bool) {
     }
 }
 
+/// A path as the repository names it (relative to its root): errors end up
+/// in public build logs, which must not show where the server unpacks.
+fn repo_path(base: &Path, path: &Path) -> String {
+    match path.strip_prefix(base) {
+        Ok(rel) if rel.as_os_str().is_empty() => "the repository's top folder".to_string(),
+        Ok(rel) => rel.display().to_string(),
+        Err(_) => path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+    }
+}
+
 fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), ConvertError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| ConvertError::io(&dir.display().to_string(), e))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| ConvertError::io(&repo_path(base, dir), e))?;
     for entry in entries {
-        let entry = entry.map_err(|e| ConvertError::io(&dir.display().to_string(), e))?;
+        let entry = entry.map_err(|e| ConvertError::io(&repo_path(base, dir), e))?;
         let ft = entry
             .file_type()
-            .map_err(|e| ConvertError::io(&entry.path().display().to_string(), e))?;
+            .map_err(|e| ConvertError::io(&repo_path(base, &entry.path()), e))?;
         let path = entry.path();
         if ft.is_symlink() {
             continue;
@@ -159,6 +171,15 @@ pub fn strip_common_top(files: &[String]) -> (Option<String>, Vec<String>) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn errors_name_paths_as_the_repository_does() {
+        let base = Path::new("/tmp/.tmpAbC/extract");
+        assert_eq!(repo_path(base, &base.join("01/02.txt")), "01/02.txt");
+        assert_eq!(repo_path(base, base), "the repository's top folder");
+        assert_eq!(repo_path(base, Path::new("/elsewhere/x.usfm")), "x.usfm");
+    }
+
     use super::*;
 
     #[test]

@@ -111,6 +111,33 @@ async fn failures_are_clear_results_not_panics() {
     assert!(!r.success && r.errors[0].contains("invalid object key"), "{r:?}");
 }
 
+/// Build logs are public: what went wrong is said without the server's
+/// temporary paths.
+#[tokio::test]
+async fn failure_messages_name_no_server_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let (deps, _cdn, pre) = deps(dir.path());
+    let tmp = std::env::temp_dir().display().to_string();
+    for (key, body) in [
+        ("bad.zip", b"not a zip".to_vec()),
+        ("empty.zip", zip_bytes(&[])),
+        (
+            "u.zip",
+            zip_bytes(&[(
+                "r/manifest.json",
+                r#"{"package_version":7,"resource":{"id":"zzz"}}"#,
+            )]),
+        ),
+    ] {
+        pre.put(key, body.into(), "application/zip").await.unwrap();
+        let r = handle(request(&format!("s3://pre/{key}"), "tx/job/j1.zip"), &deps).await;
+        assert!(!r.success, "{key}: {r:?}");
+        for line in r.errors.iter().chain(&r.log).chain(&r.warnings) {
+            assert!(!line.contains(&tmp) && !line.contains(".tmp"), "{key}: {line}");
+        }
+    }
+}
+
 /// Serves `body` once per connection with the given status line.
 async fn serve(status: &'static str, body: Vec<u8>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
