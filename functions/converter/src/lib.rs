@@ -19,6 +19,7 @@ pub mod manifest;
 pub mod markdown;
 pub mod page;
 pub mod preprocess;
+mod sanitize;
 pub mod simple_markdown;
 pub mod tree;
 pub mod tsv;

@@ -1,14 +1,17 @@
 //! Markdown → HTML with pulldown-cmark (tables, footnotes, strikethrough, raw
 //! HTML), plus what Door43 content needs: `[[rc://…]]` wiki links expanded,
 //! links rewritten to site pages, headings demoted to fit inside a page and
-//! given stable, unique ids.
+//! given stable, unique ids. Everything rendered is watched by
+//! [`crate::sanitize`] and sanitised when the watch cannot vouch for it.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 
-use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{Alignment, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 
 use crate::html::slug;
+use crate::sanitize::{self, Watch};
 
 /// Rewrites a link target (`rc://…`, `../x/01.md`) to a site link; `None`
 /// keeps it as written.
@@ -132,8 +135,8 @@ fn demoted(level: HeadingLevel, by: u8) -> HeadingLevel {
     }
 }
 
-/// Streams parser events, rewriting links and buffering only the events of
-/// a heading (to give it an id), so no per-document event list is built.
+/// Streams events, buffering only the events of a heading (to give it an
+/// id), so no per-document event list is built.
 struct Adapter<'a, 'o, I> {
     inner: I,
     opts: &'o MdOptions<'o>,
@@ -168,7 +171,7 @@ impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Adapter<'a, '_, I> {
                             title.push_str(t);
                             inner.push(e);
                         }
-                        other => inner.push(rewrite_link(opts, other)),
+                        other => inner.push(other),
                     }
                 }
                 let base = match id {
@@ -184,47 +187,126 @@ impl<'a, I: Iterator<Item = Event<'a>>> Iterator for Adapter<'a, '_, I> {
                     attrs,
                 }))
             }
-            other => Some(rewrite_link(self.opts, other)),
+            other => Some(other),
         }
     }
 }
 
-fn rewrite_link<'a>(opts: &MdOptions, e: Event<'a>) -> Event<'a> {
-    {
-        match e {
-            Event::Start(Tag::Link {
+/// Sits right after the parser: rewrites links, and shows every event the
+/// parser made of the repository's text to the [`Watch`] (marks, injected
+/// after it, are the converter's own HTML and never judged; nor is the raw
+/// HTML in `trusted` ranges of the text, written there by the caller).
+struct Guard<'o, 'w, I> {
+    inner: I,
+    links: Option<LinkRewriter<'o>>,
+    watch: &'w mut Watch,
+    trusted: &'w [Range<usize>],
+}
+
+impl<'a, I: Iterator<Item = (Event<'a>, Range<usize>)>> Iterator for Guard<'_, '_, I> {
+    type Item = (Event<'a>, Range<usize>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (event, range) = self.inner.next()?;
+        let event = match event {
+            // An HTML block is raw HTML, not a Markdown element: a tag it
+            // opens may be closed by a later block at the same level.
+            Event::Start(Tag::HtmlBlock) | Event::End(TagEnd::HtmlBlock) => event,
+            Event::Start(tag) => {
+                self.watch.start();
+                Event::Start(self.tag(tag))
+            }
+            Event::End(_) => {
+                self.watch.end();
+                event
+            }
+            Event::Html(ref h) | Event::InlineHtml(ref h) => {
+                if !self.is_trusted(&range) {
+                    self.watch.raw(h);
+                }
+                event
+            }
+            other => other,
+        };
+        Some((event, range))
+    }
+}
+
+impl<'a, I> Guard<'_, '_, I> {
+    fn tag(&mut self, tag: Tag<'a>) -> Tag<'a> {
+        match tag {
+            Tag::Link {
                 link_type,
                 dest_url,
                 title,
                 id,
-            }) => {
-                let dest_url = match opts.links.and_then(|f| f(&dest_url)) {
+            } => {
+                let dest_url = match self.links.and_then(|f| f(&dest_url)) {
                     Some(new) => CowStr::from(new),
                     None => dest_url,
                 };
-                Event::Start(Tag::Link {
+                self.watch.url(&dest_url);
+                Tag::Link {
                     link_type,
                     dest_url,
                     title,
                     id,
-                })
+                }
+            }
+            Tag::Image { ref dest_url, .. } => {
+                self.watch.url(dest_url);
+                tag
+            }
+            Tag::Heading { ref attrs, .. } if !attrs.is_empty() => {
+                // `# x {onclick=…}`: any attribute at all is for the sanitiser.
+                self.watch.doubt();
+                tag
+            }
+            // Column alignment is written as `style` attributes, which the
+            // sanitiser removes and the site's Content-Security-Policy
+            // blocks: leave it out everywhere, so both paths agree.
+            Tag::Table(mut alignments) => {
+                alignments.fill(Alignment::None);
+                Tag::Table(alignments)
             }
             other => other,
         }
     }
+
+    fn is_trusted(&mut self, range: &Range<usize>) -> bool {
+        while let Some(first) = self.trusted.first() {
+            if first.end <= range.start {
+                self.trusted = &self.trusted[1..];
+                continue;
+            }
+            return first.start <= range.start && range.end <= first.end;
+        }
+        false
+    }
 }
 
-/// Renders Markdown to an HTML fragment appended to `out`.
+/// Renders Markdown to an HTML fragment appended to `out`, sanitised when
+/// the [`Watch`] asks for it.
 pub fn render_into(out: &mut String, text: &str, opts: &MdOptions, ids: &mut IdSet) {
     let text = expand_wiki_links(text);
-    let parser = Parser::new_ext(&text, parser_options());
+    let start = out.len();
+    let mut watch = Watch::default();
+    let guard = Guard {
+        inner: Parser::new_ext(&text, parser_options()).into_offset_iter(),
+        links: opts.links,
+        watch: &mut watch,
+        trusted: &[],
+    };
     let adapter = Adapter {
-        inner: parser,
+        inner: guard.map(|(event, _)| event),
         opts,
         ids,
         pending: std::collections::VecDeque::new(),
     };
     html::push_html(out, adapter);
+    if watch.needs_cleaning() {
+        sanitize::clean_tail(out, start);
+    }
 }
 
 /// Structural HTML to place before the block that starts at `offset` of a
@@ -244,17 +326,28 @@ pub struct Mark {
 /// blank line and starts each at a column-0 line that closes every open
 /// container (so a piece never continues the previous one's list); a mark
 /// that still falls inside a container is written when it closes, so the
-/// output stays well nested.
+/// output stays well nested. Raw HTML the caller wrote into `text` itself
+/// lies in the `trusted` ranges (sorted); the batch is sanitised as a whole
+/// when the [`Watch`] asks for it.
 pub fn render_marked_into(
     out: &mut String,
     text: &str,
+    trusted: &[Range<usize>],
     marks: &[Mark],
     marks_text: &str,
     opts: &MdOptions,
     ids: &mut IdSet,
 ) {
-    let inject = Inject {
+    let start = out.len();
+    let mut watch = Watch::default();
+    let guard = Guard {
         inner: Parser::new_ext(text, parser_options()).into_offset_iter(),
+        links: opts.links,
+        watch: &mut watch,
+        trusted,
+    };
+    let inject = Inject {
+        inner: guard,
         marks,
         marks_text,
         next: 0,
@@ -268,6 +361,9 @@ pub fn render_marked_into(
         pending: std::collections::VecDeque::new(),
     };
     html::push_html(out, adapter);
+    if watch.needs_cleaning() {
+        sanitize::clean_tail(out, start);
+    }
 }
 
 /// Interleaves marks' HTML with the parser's events at depth 0.
@@ -375,11 +471,82 @@ mod tests {
         };
         let h = render(md, &opts);
         assert!(h.contains("<h4 id=\"w-facts\">Facts</h4>"), "{h}");
-        assert!(
-            h.contains("<a href=\"rc://en/tw/dict/bible/kt/god\">god</a>"),
-            "{h}"
-        );
+        // An rc:// link nothing rewrote is no URL a browser can follow: the
+        // sanitiser keeps its text.
+        assert!(h.contains("<a>god</a>"), "{h}");
         assert!(h.contains("<a href=\"page.html#other\">x</a>"), "{h}");
+    }
+
+    #[test]
+    fn bare_formatting_tags_pass_untouched() {
+        let md = "<blockquote>God has spoken by a <u>Son</u><sup>1</sup>.</blockquote>\n\nA <u>word</u> and<br>more.\n";
+        let h = render(md, &MdOptions::default());
+        assert_eq!(
+            h,
+            "<blockquote>God has spoken by a <u>Son</u><sup>1</sup>.</blockquote>\n<p>A <u>word</u> and<br>more.</p>\n"
+        );
+    }
+
+    #[test]
+    fn active_content_is_removed_wherever_it_hides() {
+        let md = concat!(
+            "# Title {#t onclick=alert(1)}\n\n",
+            "<script>steal()</script>\n\n",
+            "<img src=x onerror=alert(1)>\n\n",
+            "<svg><script>steal()</script></svg>\n\n",
+            "[a](javascript:alert(1)) [b](JaVaScRiPt:alert(1)) [c](&#106;avascript:alert(1))\n\n",
+            "[d][r] <javascript:alert(1)> <a href=\"java\tscript:alert(1)\">e</a>\n\n",
+            "[r]: vbscript:msgbox(1)\n\n",
+            "![i](data:image/svg+xml;base64,PHN2Zz4)\n\n",
+            "<iframe src=\"https://e.org\"></iframe><form action=\"https://e.org\"><input></form>\n\n",
+            "<object data=\"x\"></object><embed src=\"x\"><base href=\"https://e.org/\">\n\n",
+            "<meta http-equiv=\"refresh\" content=\"0;url=https://e.org\">\n\n",
+            "<p style=\"background:url(javascript:alert(1))\">styled</p>\n\n",
+            "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n",
+            "Kept: [site](https://example.org/) [page](other.html#x) [mail](mailto:a@b.org)\n",
+        );
+        let h = render(md, &MdOptions::default()).to_ascii_lowercase();
+        for gone in [
+            "<script",
+            "onclick",
+            "onerror",
+            "<svg",
+            "\"javascript",
+            "\"vbscript",
+            "\"data:",
+            "<iframe",
+            "<form",
+            "<input",
+            "<object",
+            "<embed",
+            "<base",
+            "<meta",
+            "style=",
+            "steal",
+        ] {
+            assert!(!h.contains(gone), "{gone} left in {h}");
+        }
+        for kept in [
+            "<h1 id=\"t\">title</h1>",
+            "<a href=\"https://example.org/\">site</a>",
+            "<a href=\"other.html#x\">page</a>",
+            "<a href=\"mailto:a@b.org\">mail</a>",
+            "<p>styled</p>",
+            "<th>a</th>",
+        ] {
+            assert!(h.contains(kept), "{kept} missing from {h}");
+        }
+    }
+
+    #[test]
+    fn rewritten_links_are_judged_as_written() {
+        // A page named after a file called `javascript:x.md`.
+        let rewrite = |_: &str| Some("javascript:x.html".to_string());
+        let opts = MdOptions {
+            links: Some(&rewrite),
+            ..MdOptions::default()
+        };
+        assert_eq!(render("[a](x.md)", &opts), "<p><a>a</a></p>\n");
     }
 
     #[test]

@@ -62,9 +62,12 @@ fn columns(header: &str) -> Option<Columns> {
 /// Consecutive notes with the same heading depth, rendered in one parse.
 /// The notes' Markdown is separated by blank lines; the structural HTML
 /// around them (chapter and verse headings, note wrappers) is kept apart as
-/// marks and written at its place while rendering, never parsed.
+/// marks and written at its place while rendering, never parsed — except a
+/// wrapper that must close a list, written into the Markdown and listed in
+/// `trusted` so the sanitiser's watch knows it for the converter's own.
 struct Batch {
     md: String,
+    trusted: Vec<std::ops::Range<usize>>,
     marks: Vec<Mark>,
     marks_text: String,
     demote: u8,
@@ -92,8 +95,17 @@ impl Batch {
                 id_prefix: "tn-",
                 links: Some(links),
             };
-            markdown::render_marked_into(html, &self.md, &self.marks, &self.marks_text, &opts, ids);
+            markdown::render_marked_into(
+                html,
+                &self.md,
+                &self.trusted,
+                &self.marks,
+                &self.marks_text,
+                &opts,
+                ids,
+            );
             self.md.clear();
+            self.trusted.clear();
             self.marks.clear();
             self.marks_text.clear();
         }
@@ -110,25 +122,19 @@ fn may_continue_a_list(note: &str) -> bool {
     )
 }
 
-/// Whether a note could swallow the notes after it in a shared parse: an
-/// unclosed code fence, or a raw HTML block that only ends at its closing
-/// token (`<!--`, `<?`, `<pre`, `<script`, `<style`, `<textarea`).
+/// Whether a note gets a parse of its own: one with raw HTML (any `<`),
+/// which could leave elements open for the notes after it or close the
+/// wrappers around it, and is sanitised, when it must be, alone; or one with
+/// a code fence, which could swallow the notes after it.
 fn must_render_alone(
     note: &str,
     backticks: &memchr::memmem::Finder,
     tildes: &memchr::memmem::Finder,
 ) -> bool {
     let b = note.as_bytes();
-    if memchr::memchr2(b'`', b'~', b).is_some() && (backticks.find(b).is_some() || tildes.find(b).is_some()) {
-        return true;
-    }
-    memchr::memchr_iter(b'<', b).any(|i| {
-        let rest = &b[i + 1..];
-        matches!(rest.first(), Some(b'!' | b'?'))
-            || ["pre", "script", "style", "textarea"]
-                .iter()
-                .any(|t| rest.len() >= t.len() && rest[..t.len()].eq_ignore_ascii_case(t.as_bytes()))
-    })
+    memchr::memchr(b'<', b).is_some()
+        || (memchr::memchr2(b'`', b'~', b).is_some()
+            && (backticks.find(b).is_some() || tildes.find(b).is_some()))
 }
 
 /// Un-escapes a Note cell: literal `\\n` and `<br>` become newlines.
@@ -206,6 +212,7 @@ pub fn render_notes(
     let tildes = memchr::memmem::Finder::new("~~~");
     let mut batch = Batch {
         md: String::with_capacity(64 * 1024),
+        trusted: Vec::new(),
         marks: Vec::new(),
         marks_text: String::with_capacity(16 * 1024),
         demote: 2,
@@ -317,10 +324,7 @@ pub fn render_notes(
         append_note(&mut note_md, note);
         note_html.clear();
         let simple = simple_markdown::render_simple(&mut note_html, &note_md, Some(links));
-        let alone = !simple && must_render_alone(note, &backticks, &tildes);
-        if alone {
-            batch.flush(&mut html, links, &mut ids);
-        }
+        let alone = !simple && must_render_alone(&note_md, &backticks, &tildes);
         let note_id = get(c.id);
         let note_id = if note_id.is_empty() {
             None
@@ -356,22 +360,30 @@ pub fn render_notes(
                 md.push_str(&note_html);
                 md.push_str("</div>\n");
             });
-            count += 1;
-            continue;
-        }
-        if may_continue_a_list(note) {
-            // As a raw HTML block, the opening closes the previous note's list.
-            open(&mut batch.md);
-            batch.md.push('\n');
-        } else {
-            batch.structure(open);
-        }
-        batch.md.push_str(&note_md);
-        batch.md.push_str("\n\n");
-        batch.structure(|md| md.push_str("</div>\n"));
-        if alone {
-            // A code fence or an HTML block could swallow what follows it.
+        } else if alone {
+            // After the notes before it, so ids stay in reading order.
             batch.flush(&mut html, links, &mut ids);
+            open(&mut html);
+            let opts = MdOptions {
+                demote,
+                id_prefix: "tn-",
+                links: Some(links),
+            };
+            markdown::render_into(&mut html, &note_md, &opts, &mut ids);
+            html.push_str("</div>\n");
+        } else {
+            if may_continue_a_list(note) {
+                // As a raw HTML block, the opening closes the previous note's list.
+                let from = batch.md.len();
+                open(&mut batch.md);
+                batch.trusted.push(from..batch.md.len());
+                batch.md.push('\n');
+            } else {
+                batch.structure(open);
+            }
+            batch.md.push_str(&note_md);
+            batch.md.push_str("\n\n");
+            batch.structure(|md| md.push_str("</div>\n"));
         }
         count += 1;
     }
@@ -448,6 +460,42 @@ mod tests {
             r.warnings
         );
         assert_eq!(r.chapters.len(), 2);
+    }
+
+    #[test]
+    fn hostile_notes_are_sanitised_and_stay_in_their_wrappers() {
+        let tsv = "Reference\tID\tTags\tSupportReference\tQuote\tOccurrence\tNote\n\
+1:1\th1\t\t\t\t1\t</div></div><script>steal()</script><img src=x onerror=steal()>\n\
+1:1\th2\t\t\t\t1\t[a](javascript:steal()) and [b][r]\n\
+1:1\th3\t\t\t\t1\t[r]: JAVASCRIPT:steal()\\n\\n- [c](data:text/html,x)\n\
+1:2\th4\t\t\t\t1\t<div>open and <u>kept</u>\n\
+1:2\th5\t\t\t\t1\tplain **last** [ok](https://example.org/)\n";
+        let none = |_: &str| None;
+        let r = render_notes(tsv, "tn_TIT.tsv", by_code("TIT").unwrap(), "57-TIT.html", &none);
+        let h = r.html.to_ascii_lowercase();
+        for gone in ["<script", "steal", "onerror", "\"javascript", "\"data:"] {
+            assert!(!h.contains(gone), "{gone} left in {h}");
+        }
+        assert_eq!(r.notes, 5);
+        // Every note is its own div at the top level, however its HTML ends.
+        let mut depth = 0i32;
+        for part in h.split('<').skip(1) {
+            if part.starts_with("div class=\"tn-note\"") {
+                assert_eq!(depth, 0, "a note inside another: {h}");
+            }
+            if part.starts_with("div") {
+                depth += 1;
+            } else if part.starts_with("/div") {
+                depth -= 1;
+                assert!(depth >= 0, "a note closed what is around it: {h}");
+            }
+        }
+        assert_eq!(depth, 0, "{h}");
+        assert!(h.contains("<u>kept</u>"), "{h}");
+        assert!(
+            h.contains("<strong>last</strong> <a href=\"https://example.org/\">ok</a>"),
+            "{h}"
+        );
     }
 
     #[test]

@@ -41,6 +41,18 @@ const TEMPLATES: &[(&str, &str)] = embedded!(
 /// Static assets copied to `static/` in the website (and a local preview).
 const ASSETS: &[(&str, &str)] = embedded!("static/tx.css", "static/tx.js");
 
+/// The Content-Security-Policy the site's pages are written to satisfy, for
+/// whatever serves them (`tx serve` sends it; on AWS a CDN response-headers
+/// policy will). Scripts, styles and requests only from the site itself (the
+/// templates have no inline script, style element or style attribute, and
+/// `tx.js` fetches build logs from the same site); images also from any
+/// https host (OBS pictures); no plugins, frames, forms or `<base>`. It is the
+/// second wall behind the converter's sanitiser: a script that got into a
+/// page would still not run.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+img-src 'self' https:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; \
+frame-ancestors 'none'";
+
 /// The template environment of one deployment.
 pub struct Templates {
     env: Environment<'static>,
@@ -168,6 +180,34 @@ mod tests {
                 .get_template(name)
                 .unwrap_or_else(|e| panic!("{name}: {e:#}"));
         }
+    }
+
+    /// What [`CONTENT_SECURITY_POLICY`] would block: inline scripts, style
+    /// elements and attributes, event handler attributes.
+    #[test]
+    fn the_templates_satisfy_the_content_security_policy() {
+        for (name, text) in TEMPLATES {
+            let lower = text.to_ascii_lowercase();
+            for (at, _) in lower.match_indices("<script") {
+                let tag = &lower[at..lower[at..].find('>').map_or(lower.len(), |e| at + e)];
+                assert!(tag.contains(" src="), "{name}: inline script {tag}");
+            }
+            assert!(!lower.contains("<style"), "{name}: style element");
+            assert!(!lower.contains(" style="), "{name}: style attribute");
+            let handler = lower
+                .split(|c: char| c.is_whitespace())
+                .find(|w| w.starts_with("on") && w.contains('=') && w[2..].starts_with(char::is_alphabetic));
+            assert_eq!(handler, None, "{name}: event handler attribute");
+        }
+        for directive in [
+            "script-src 'self'",
+            "style-src 'self'",
+            "base-uri 'none'",
+            "default-src 'none'",
+        ] {
+            assert!(CONTENT_SECURITY_POLICY.contains(directive), "{directive}");
+        }
+        assert!(!CONTENT_SECURITY_POLICY.contains("unsafe"));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use super::{Context, numeric_key};
 use crate::error::ConvertError;
-use crate::html::escape;
+use crate::html::{escape, push_attr};
 use crate::links::Linker;
 use crate::markdown::{self, IdSet, MdOptions};
 use crate::page::{Emit, Page, nav};
@@ -91,10 +91,11 @@ pub fn run(ctx: &Context, kind: &str, emit: &mut Emit) -> Result<usize, ConvertE
                     None => (markdown_slug(&c), c.clone()),
                 };
                 let anchor = ids.unique(&anchor);
-                html.push_str(&format!(
-                    "<h2 class=\"{kind}-chapter\" id=\"{anchor}\">{}</h2>\n",
-                    escape(&label)
-                ));
+                html.push_str(&format!("<h2 class=\"{kind}-chapter\" id=\""));
+                push_attr(&mut html, &anchor);
+                html.push_str("\">");
+                html.push_str(&escape(&label));
+                html.push_str("</h2>\n");
                 children.push(nav(label, format!("{page}#{anchor}"), vec![]));
                 let mut files: Vec<&String> = ctx
                     .tree
@@ -123,10 +124,12 @@ pub fn run(ctx: &Context, kind: &str, emit: &mut Emit) -> Result<usize, ConvertE
                         (Some(n), false) => format!("{} {n} {}", book.name, name),
                         _ => format!("{} {}", book.name, name),
                     };
-                    html.push_str(&format!(
-                        "<section class=\"{kind}-chunk\" id=\"{id}\">\n<h3>{}</h3>\n",
-                        escape(&heading)
-                    ));
+                    // Ids are made of folder and file names: escaped as attributes.
+                    html.push_str(&format!("<section class=\"{kind}-chunk\" id=\""));
+                    push_attr(&mut html, &id);
+                    html.push_str("\">\n<h3>");
+                    html.push_str(&escape(&heading));
+                    html.push_str("</h3>\n");
                     let rewrite = |u: &str| linker.rewrite(f, u);
                     let opts = MdOptions {
                         demote: 3,

@@ -5,13 +5,11 @@ use super::Context;
 use crate::error::ConvertError;
 use crate::links::Linker;
 use crate::markdown::{self, MdOptions};
-use crate::page::{Emit, Page, nav};
+use crate::page::{Emit, Page, nav, page_file_name};
 
 /// Page name of a Markdown file.
 pub fn page_name(rel: &str) -> String {
-    let stem = rel.strip_suffix(".md").unwrap_or(rel);
-    let flat: String = stem.chars().map(|c| if c == '/' { '-' } else { c }).collect();
-    format!("{flat}.html")
+    page_file_name(rel.strip_suffix(".md").unwrap_or(rel))
 }
 
 /// Runs the generic Markdown preprocessor.

@@ -191,11 +191,12 @@ pub fn run(ctx: &Context, emit: &mut Emit, notes: &mut Vec<String>) -> Result<()
         } else {
             m.title.clone()
         };
-        html.push_str(&format!(
-            "<h1 class=\"ta-manual\" id=\"{}\">{}</h1>\n",
-            escape(&m.id),
-            escape(&title)
-        ));
+        // The manual's id comes from the manifest: escaped as an attribute.
+        html.push_str("<h1 class=\"ta-manual\" id=\"");
+        push_attr(&mut html, &m.id);
+        html.push_str("\">");
+        html.push_str(&escape(&title));
+        html.push_str("</h1>\n");
         let mut ids = IdSet::default();
         ids.reserve(&m.id);
         let mut nav_items = Vec::new();

@@ -7,7 +7,7 @@ use crate::error::ConvertError;
 use crate::html::{escape, push_attr};
 use crate::links::Linker;
 use crate::markdown::{self, IdSet, MdOptions};
-use crate::page::{Emit, Page, nav};
+use crate::page::{Emit, Page, nav, page_file_name};
 
 /// Display name of a category folder.
 pub fn category_title(cat: &str) -> String {
@@ -70,7 +70,7 @@ pub fn run(ctx: &Context, emit: &mut Emit, _notes: &mut Vec<String>) -> Result<(
             let Some(slug) = file.strip_suffix(".md").filter(|s| !s.contains('/')) else {
                 continue;
             };
-            let href = format!("{cat}.html#{slug}");
+            let href = format!("{}#{slug}", page_file_name(cat));
             linker.paths.insert(f.clone(), href.clone());
             linker.rc.insert(format!("{cat}/{slug}"), href);
             list.push((slug.to_string(), f.clone()));
@@ -86,7 +86,7 @@ pub fn run(ctx: &Context, emit: &mut Emit, _notes: &mut Vec<String>) -> Result<(
             items.push((title, slug, path, text));
         }
         items.sort_by(|a, b| a.0.to_lowercase().cmp(&b.0.to_lowercase()).then(a.1.cmp(&b.1)));
-        let page = format!("{cat}.html");
+        let page = page_file_name(&cat);
         let mut html = String::with_capacity(items.iter().map(|i| i.3.len()).sum::<usize>() * 5 / 4);
         let title = category_title(&cat);
         html.push_str(&format!("<h1 class=\"tw-category\">{}</h1>\n", escape(&title)));
