@@ -269,10 +269,8 @@ fn active_content(html: &str, templated: bool) -> Vec<String> {
                     found.push(own("link"));
                 }
             }
-            "meta" => {
-                if !templated || v.attr("http-equiv").is_some() {
-                    found.push(own(&format!("meta {:?}", el.html())));
-                }
+            "meta" if !templated || v.attr("http-equiv").is_some() => {
+                found.push(own(&format!("meta {:?}", el.html())));
             }
             "button" if !templated => found.push(own("button")),
             n if FORBIDDEN.contains(&n) => found.push(own("element")),
