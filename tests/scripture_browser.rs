@@ -52,10 +52,16 @@ async fn psalm_23_reads_as_poetry_on_desktop_and_phone() {
         return;
     };
     let repo = tempfile::tempdir().unwrap();
-    std::fs::copy(corpus.join("bibles/bsb/PSA.usfm"), repo.path().join("PSA.usfm")).unwrap();
+    for book in ["PSA.usfm", "JHN.usfm"] {
+        std::fs::copy(corpus.join("bibles/bsb").join(book), repo.path().join(book)).unwrap();
+    }
     let site = tempfile::tempdir().unwrap();
     tx::preview::build(repo.path(), site.path()).unwrap();
-    let addr = serve(site.path().to_path_buf()).await;
+    let addr = serve(
+        site.path().to_path_buf(),
+        tx_deployer::templates::CONTENT_SECURITY_POLICY,
+    )
+    .await;
     let d = Driver::start(&chromium, &chromedriver).await;
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
     for (width, name) in [(1280, "desktop"), (390, "phone")] {
@@ -77,5 +83,25 @@ async fn psalm_23_reads_as_poetry_on_desktop_and_phone() {
         assert_eq!(title, "italic", "{name}: the superscription is styled");
         d.screenshot(&shots.join(format!("psalm-23-{name}.png"))).await;
     }
+    words_of_jesus_turn_red_on_request(&d, &format!("http://{addr}/44-JHN.html")).await;
     d.quit().await;
+}
+
+/// The page's script (served under the site's Content-Security-Policy)
+/// offers red letters for `\wj` and remembers the choice.
+async fn words_of_jesus_turn_red_on_request(d: &Driver, url: &str) {
+    let color = "return getComputedStyle(document.querySelector('.scripture .wj')).color";
+    d.goto(url).await;
+    d.wait_for("document.querySelector('.red-letter-toggle input')", 10)
+        .await;
+    let plain = d.js(color).await;
+    d.click(".red-letter-toggle input").await;
+    let red = d.js(color).await;
+    assert_ne!(plain, red, "\\wj changes colour when asked");
+    d.goto(url).await;
+    d.wait_for("document.querySelector('.red-letter-toggle input')", 10)
+        .await;
+    assert_eq!(d.js(color).await, red, "the choice is remembered");
+    d.screenshot(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("john-3-red-letters.png"))
+        .await;
 }

@@ -25,18 +25,20 @@ pub fn find_binary(names: &[&str]) -> Option<PathBuf> {
 }
 
 /// Serves `root` like a static website host: `dir/` → `dir/index.html`.
-pub async fn serve(root: PathBuf) -> SocketAddr {
+/// Every page carries `csp` as its Content-Security-Policy, as the site's
+/// host sends it, so the browser tests read the pages under the policy.
+pub async fn serve(root: PathBuf, csp: &'static str) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = axum::Router::new().fallback(move |uri: Uri| {
         let root = root.clone();
-        async move { serve_file(&root, &uri).await }
+        async move { serve_file(&root, &uri, csp).await }
     });
     tokio::spawn(async move { axum::serve(listener, app).await });
     addr
 }
 
-async fn serve_file(root: &Path, uri: &Uri) -> Response {
+async fn serve_file(root: &Path, uri: &Uri, csp: &'static str) -> Response {
     let path = percent_encoding::percent_decode_str(uri.path())
         .decode_utf8_lossy()
         .into_owned();
@@ -53,6 +55,8 @@ async fn serve_file(root: &Path, uri: &Uri) -> Response {
             let mut resp = body.into_response();
             resp.headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+            resp.headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
             resp
         }
         Err(_) => StatusCode::NOT_FOUND.into_response(),

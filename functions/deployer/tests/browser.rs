@@ -20,7 +20,7 @@ async fn a_reader_follows_a_build_and_then_reads_it() {
         return;
     };
     let f = Fixture::new();
-    let addr = serve(f.website_root()).await;
+    let addr = serve(f.website_root(), tx_deployer::templates::CONTENT_SECURITY_POLICY).await;
     let site = format!("http://{addr}");
 
     // A push: the build is requested, the placeholder is published.

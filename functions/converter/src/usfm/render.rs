@@ -77,6 +77,9 @@ enum Close {
     Link,
     /// `</p>` of a paragraph.
     Para,
+    /// The end of a line of the main title (`\mt`), which the next line
+    /// may join.
+    Title,
     /// The end of a footnote or cross reference.
     Note,
 }
@@ -118,6 +121,8 @@ struct Renderer<'s, 'a> {
     toc1: Option<String>,
     toc2: Option<String>,
     mt: Option<String>,
+    /// Where the main title's `</h1>` ends, while nothing follows it.
+    title_end: Option<usize>,
     /// `\cl` before the first chapter: the word every chapter label uses.
     book_cl: Option<String>,
     leaks: Leaks,
@@ -172,6 +177,7 @@ pub fn render_book_in(src: &str, file: &str, hint: Option<&'static Book>, site: 
         toc1: None,
         toc2: None,
         mt: None,
+        title_end: None,
         book_cl: None,
         leaks: Leaks::default(),
         troubled: false,
@@ -234,6 +240,9 @@ fn written_name(token: &str) -> &str {
     &s[..end]
 }
 
+/// The close of the main title's last line.
+const TITLE_CLOSE: &str = "</span></h1>\n";
+
 /// Whether a paragraph marker is a heading: one the marker table leaves out
 /// of verse text (titles, section heads, `\d`, `\r` …), apart from the
 /// introduction's own paragraphs.
@@ -248,7 +257,7 @@ fn is_heading(info: &MarkerInfo) -> bool {
 /// Heading element of a paragraph marker that is not verse text.
 fn heading_tag(info: &MarkerInfo, name: &str) -> (&'static str, &'static str) {
     match info.name {
-        "mt" | "mte" | "imt" | "imte" => ("<h1", "</h1>\n"),
+        "mte" | "imte" => ("<h1", "</h1>\n"),
         "ms" | "mr" => ("<h2", "</h2>\n"),
         "s" | "is" if matches!(name, "s" | "s1" | "is" | "is1") => ("<h3", "</h3>\n"),
         _ => ("<h4", "</h4>\n"),
@@ -807,6 +816,10 @@ impl<'s> Renderer<'s, '_> {
             return None;
         }
         self.end_blocks();
+        if matches!(info.name, "mt" | "imt") {
+            self.open_title(name, n.link);
+            return None;
+        }
         let (open, close) = heading_tag(info, name);
         self.out.push_str(open);
         self.out.push_str(" class=\"");
@@ -826,6 +839,22 @@ impl<'s> Renderer<'s, '_> {
         }
         self.push_frame(n.link, Close::Tag(close), true);
         None
+    }
+
+    /// `\mt2 The Gospel According to` `\mt1 John`: the lines of one main
+    /// title, so one `<h1>` (the page's heading) with a span per line.
+    fn open_title(&mut self, name: &str, close_at: u32) {
+        if self.title_end == Some(self.out.len()) {
+            // Reopen the heading: keep the previous line's `</span>`.
+            self.out.truncate(self.out.len() - "</h1>\n".len());
+            self.out.push_str(" <span class=\"");
+        } else {
+            self.out.push_str("<h1 class=\"mt\"><span class=\"");
+        }
+        push_attr(&mut self.out, name);
+        self.out.push_str("\">");
+        self.text_flow.block_start();
+        self.push_frame(close_at, Close::Title, true);
     }
 
     /// `\periph Title|id="…"`: a section of its own, titled.
@@ -910,6 +939,11 @@ impl<'s> Renderer<'s, '_> {
                 self.out.push_str("</p>\n");
                 self.text_flow.block_start();
             }
+            Close::Title => {
+                self.out.push_str(TITLE_CLOSE);
+                self.text_flow.block_start();
+                self.title_end = Some(self.out.len());
+            }
             Close::Note => {
                 self.note_depth = self.note_depth.saturating_sub(1);
                 self.notes.push_str("</p>\n");
@@ -931,7 +965,10 @@ mod tests {
         let h = &r.html;
         assert_eq!(r.book.map(|b| b.code), Some("GEN"));
         assert_eq!(r.title.as_deref(), Some("Genesis"));
-        assert!(h.contains("<h1 class=\"mt1\">Genesis</h1>"), "{h}");
+        assert!(
+            h.contains("<h1 class=\"mt\"><span class=\"mt1\">Genesis</span></h1>"),
+            "{h}"
+        );
         assert!(
             h.contains("<h2 class=\"c-num\" id=\"ch-1\">Genesis 1</h2>"),
             "{h}"
@@ -1015,6 +1052,17 @@ mod tests {
         assert!(h.contains("<h4 class=\"d\">A psalm</h4>"), "{h}");
         assert!(h.contains("<sup>1a</sup></span> The\u{a0}Lord <span class=\"va\">2</span>is<wbr>my <span class=\"qs\">Selah</span>"), "{h}");
         assert!(!h.contains("People"), "{h}");
+    }
+
+    #[test]
+    fn the_lines_of_the_main_title_are_one_heading() {
+        let src = "\\id JHN\n\\h John\n\\mt2 The Gospel According to\n\\mt1 John\n\\c 1\n\\p\n\\v 1 In\n";
+        let h = render_book(src, "JHN.usfm", None).html;
+        assert!(
+            h.starts_with("<h1 class=\"mt\"><span class=\"mt2\">The Gospel According to</span> <span class=\"mt1\">John</span></h1>\n"),
+            "{h}"
+        );
+        assert_eq!(h.matches("<h1").count(), 1, "{h}");
     }
 
     #[test]
