@@ -171,25 +171,3 @@ fn extract(
         }
     })?)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn entry_names() {
-        for good in ["index.html", "01-GEN.html", "a/b/c.json", "manifest.json"] {
-            assert_eq!(
-                tx_shared::archive::safe_entry_name(good).as_deref(),
-                Ok(good),
-                "{good}"
-            );
-        }
-        for bad in ["/etc/passwd", "../x", "a/../../x", "a\\b", "C:/x", "", "a/\u{7}"] {
-            assert!(
-                tx_shared::archive::safe_entry_name(bad).is_err(),
-                "{bad:?} accepted"
-            );
-        }
-    }
-}
