@@ -23,20 +23,16 @@ fn a_missing_input_is_a_clear_error() {
     assert!(format!("{err:#}").contains("/nonexistent/repo.zip"), "{err:#}");
 }
 
-/// A book with a marker the parser does not know and a verse moved by an
-/// unclosed note: a translator's pre-push check.
+/// A book with a marker the parser does not know and an HTML entity typed
+/// into the text: a translator's pre-push check.
 const BROKEN: &str =
     "\\id PHP\n\\h Philippians\n\\c 1\n\\p\n\\v 1 Paul \\fqb and Timothy.\n\\v 2 Grace &#1488; to you.\n";
 
-fn repo_with(book: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("50-PHP.usfm"), book).unwrap();
-    dir
-}
-
-#[test]
-fn warnings_are_printed_and_written_to_the_build_log_page() {
-    let repo = repo_with(BROKEN);
+/// `tx build --strict` of a one-book repository: its exit status, what it
+/// printed on stderr, and the site folder.
+fn build_strict(file: &str, book: &str) -> (Option<i32>, String, tempfile::TempDir) {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join(file), book).unwrap();
     let out = tempfile::tempdir().unwrap();
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_tx"))
         .args(["build", "--strict", "--out"])
@@ -44,8 +40,17 @@ fn warnings_are_printed_and_written_to_the_build_log_page() {
         .arg(repo.path())
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "--strict fails on warnings: {stderr}");
+    (
+        run.status.code(),
+        String::from_utf8_lossy(&run.stderr).into_owned(),
+        out,
+    )
+}
+
+#[test]
+fn warnings_are_printed_and_written_to_the_build_log_page() {
+    let (status, stderr, out) = build_strict("50-PHP.usfm", BROKEN);
+    assert_eq!(status, Some(1), "--strict fails on warnings: {stderr}");
     assert!(
         stderr.contains("warning: 50-PHP.usfm:5: \\fqb is not a known marker"),
         "{stderr}"
@@ -64,19 +69,7 @@ fn warnings_are_printed_and_written_to_the_build_log_page() {
 
 #[test]
 fn a_clean_build_passes_strict() {
-    let repo = tempfile::tempdir().unwrap();
-    std::fs::write(
-        repo.path().join("57-PHM.usfm"),
-        "\\id PHM\n\\h Philemon\n\\c 1\n\\p\n\\v 1 Paul.\n",
-    )
-    .unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_tx"))
-        .args(["build", "--strict", "--out"])
-        .arg(out.path())
-        .arg(repo.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{stderr}");
+    let (status, stderr, _) =
+        build_strict("57-PHM.usfm", "\\id PHM\n\\h Philemon\n\\c 1\n\\p\n\\v 1 Paul.\n");
+    assert_eq!(status, Some(0), "{stderr}");
 }

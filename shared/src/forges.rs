@@ -223,16 +223,6 @@ pub fn is_name_segment(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-fn kind_of(name: &str) -> Option<ForgeKind> {
-    match name.trim().to_ascii_lowercase().as_str() {
-        "gitea" | "forgejo" => Some(ForgeKind::Gitea),
-        "gogs" => Some(ForgeKind::Gogs),
-        "github" => Some(ForgeKind::Github),
-        "gitlab" => Some(ForgeKind::Gitlab),
-        _ => None,
-    }
-}
-
 /// A base URL an entry may name: http(s), a host, no credentials, query or
 /// fragment (they would ride along into every URL built from it).
 fn base_url(field: &str, text: &str) -> Result<Url, String> {
@@ -328,7 +318,7 @@ impl ForgeRegistry {
             ));
         }
         let kind_name = non_empty(raw.kind).ok_or("has no \"kind\" (gitea, gogs, github or gitlab)")?;
-        let kind = kind_of(&kind_name)
+        let kind = ForgeKind::parse(&kind_name)
             .ok_or_else(|| format!("kind {kind_name:?} is not gitea, gogs, github or gitlab"))?;
         let url = base_url("url", &non_empty(raw.url).ok_or("has no \"url\"")?)?;
         let api_url = match non_empty(raw.api_url) {

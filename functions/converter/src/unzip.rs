@@ -11,12 +11,6 @@ use crate::error::ConvertError;
 use crate::limits::Limits;
 use crate::tree::{SourceTree, is_junk, strip_common_top};
 
-/// Checks one entry name and returns it `/`-separated and relative, or says
-/// why it is unsafe (the shared rule).
-pub fn safe_entry_name(raw: &str) -> Result<String, String> {
-    tx_shared::archive::safe_entry_name(raw).map_err(str::to_string)
-}
-
 impl From<ArchiveError> for ConvertError {
     fn from(e: ArchiveError) -> Self {
         match e {
@@ -65,14 +59,6 @@ mod tests {
             w.write_all(body).unwrap();
         }
         w.finish().unwrap();
-    }
-
-    #[test]
-    fn names_that_escape_are_refused() {
-        for bad in ["/etc/passwd", "../x", "a/../../x", "C:/win", "a\\..\\..\\b", ""] {
-            assert!(safe_entry_name(bad).is_err(), "{bad:?}");
-        }
-        assert_eq!(safe_entry_name("./a//b/c.md").unwrap(), "a/b/c.md");
     }
 
     #[test]

@@ -63,27 +63,6 @@ pub fn detect_as(headers: &HeaderMap, kind: ForgeKind) -> Option<Delivery> {
     })
 }
 
-/// Lower-case name of a forge, as used in the callback URL and in logs.
-pub fn forge_name(forge: ForgeKind) -> &'static str {
-    match forge {
-        ForgeKind::Gitea => "gitea",
-        ForgeKind::Gogs => "gogs",
-        ForgeKind::Github => "github",
-        ForgeKind::Gitlab => "gitlab",
-    }
-}
-
-/// The forge named by [`forge_name`].
-pub fn parse_forge_name(name: &str) -> Option<ForgeKind> {
-    match name.trim().to_ascii_lowercase().as_str() {
-        "gitea" | "forgejo" => Some(ForgeKind::Gitea),
-        "gogs" => Some(ForgeKind::Gogs),
-        "github" => Some(ForgeKind::Github),
-        "gitlab" => Some(ForgeKind::Gitlab),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,18 +126,5 @@ mod tests {
         assert_eq!((d.forge, d.event.as_str()), (ForgeKind::Github, "ping"));
         assert!(detect(&headers(&[("content-type", "application/json")])).is_none());
         assert!(detect(&headers(&[("X-GitHub-Event", "")])).is_none());
-    }
-
-    #[test]
-    fn names_round_trip() {
-        for f in [
-            ForgeKind::Gitea,
-            ForgeKind::Gogs,
-            ForgeKind::Github,
-            ForgeKind::Gitlab,
-        ] {
-            assert_eq!(parse_forge_name(forge_name(f)), Some(f));
-        }
-        assert_eq!(parse_forge_name("bitbucket"), None);
     }
 }

@@ -19,7 +19,7 @@ use crate::deps::ClientDeps;
 use crate::error::ClientError;
 use crate::event::{self, BuildTrigger, ForgeEvent};
 use crate::filters::{self, Verdict};
-use crate::forge::{self, forge_name};
+use crate::forge;
 use crate::job_api;
 use crate::signature_check;
 use crate::status_report::{StatusTarget, report};
@@ -107,8 +107,8 @@ async fn accept(req: &Request, deps: &ClientDeps) -> Result<Response<Body>, Clie
         ClientError::UnknownForge(format!(
             "forge {} is configured as {}, but the delivery carries no {} event header",
             forge.id,
-            forge_name(forge.kind),
-            forge_name(forge.kind)
+            forge.kind.as_str(),
+            forge.kind.as_str()
         ))
     })?;
     let body = webhook_body::decode(forge.kind, content_type, body)

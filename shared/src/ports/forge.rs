@@ -17,6 +17,29 @@ pub enum ForgeKind {
     Gitlab,
 }
 
+impl ForgeKind {
+    /// Lower-case name, as the registry, the callback and the logs spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ForgeKind::Gitea => "gitea",
+            ForgeKind::Gogs => "gogs",
+            ForgeKind::Github => "github",
+            ForgeKind::Gitlab => "gitlab",
+        }
+    }
+
+    /// The forge a name means (any case; Forgejo speaks Gitea's dialect).
+    pub fn parse(name: &str) -> Option<ForgeKind> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "gitea" | "forgejo" => Some(ForgeKind::Gitea),
+            "gogs" => Some(ForgeKind::Gogs),
+            "github" => Some(ForgeKind::Github),
+            "gitlab" => Some(ForgeKind::Gitlab),
+            _ => None,
+        }
+    }
+}
+
 /// State of a commit status, in the forge-neutral words of Gitea/GitHub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -83,4 +106,23 @@ pub enum ForgeError {
 pub trait ForgeClient: Send + Sync {
     /// Sets one commit status.
     async fn set_status(&self, status: &CommitStatus) -> Result<(), ForgeError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ForgeKind;
+
+    #[test]
+    fn names_round_trip() {
+        for f in [
+            ForgeKind::Gitea,
+            ForgeKind::Gogs,
+            ForgeKind::Github,
+            ForgeKind::Gitlab,
+        ] {
+            assert_eq!(ForgeKind::parse(f.as_str()), Some(f));
+        }
+        assert_eq!(ForgeKind::parse(" Forgejo "), Some(ForgeKind::Gitea));
+        assert_eq!(ForgeKind::parse("bitbucket"), None);
+    }
 }

@@ -130,7 +130,7 @@ fn random_bytes_never_panic_any_parser() {
             &none,
         );
         let _ = tx_converter::usfm::check::parse_verse_label(&text);
-        let _ = tx_converter::unzip::safe_entry_name(&text);
+        let _ = tx_shared::archive::safe_entry_name(&text);
         let _ = tx_converter::links::resolve("a/b.md", &text);
         let mut html = String::new();
         if tx_converter::simple_markdown::render_simple(&mut html, &text, None) {
