@@ -12,6 +12,10 @@ use std::time::Duration;
 pub struct Config {
     /// `TX_JOB_TABLE`: the job table's name.
     pub job_table: String,
+    /// `TX_QUEUE_TABLE` (default `<TX_JOB_TABLE>-queue`, [`default_queue_table`]):
+    /// the job queue slots on DynamoDB, one item per coalescing key, apart
+    /// from the jobs so neither the job stream nor the sweep's scan sees them.
+    pub queue_table: String,
     /// `TX_MANIFEST_TABLE`: the manifest table's name.
     pub manifest_table: String,
     /// `TX_PRECONVERT_BUCKET`: sources uploaded by API clients.
@@ -116,8 +120,13 @@ impl Config {
                 name: "TX_MAX_ATTEMPTS",
                 reason: e.to_string(),
             })?;
+        let queue_table = lookup("TX_QUEUE_TABLE")
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| default_queue_table(&job_table));
         Ok(Config {
             job_table,
+            queue_table,
             manifest_table,
             preconvert_bucket,
             cdn_bucket,
@@ -135,6 +144,13 @@ impl Config {
             max_attempts: max_attempts.max(1),
         })
     }
+}
+
+/// The queue-slot table's name when `TX_QUEUE_TABLE` is not set: the job
+/// table's with `-queue` (the template names its tables so), so deployments
+/// and tests that name only the job table find it.
+pub fn default_queue_table(job_table: &str) -> String {
+    format!("{job_table}-queue")
 }
 
 #[cfg(test)]
@@ -182,6 +198,10 @@ mod tests {
         assert_eq!(c.branches, vec!["master", "main"]);
         assert_eq!(c.job_timeout, Duration::from_secs(60));
         assert_eq!(c.max_attempts, 3);
+        assert_eq!(c.queue_table, "tx_job_table-value-queue");
+        env.insert("TX_QUEUE_TABLE", " slots ".into());
+        let c = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+        assert_eq!(c.queue_table, "slots");
         env.insert("TX_MAX_ATTEMPTS", "many".into());
         assert!(matches!(
             Config::from_lookup(|k| env.get(k).cloned()),

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use moto::Moto;
 use serde_json::Value;
 use tx_shared::aws::provision::{
-    create_bucket, create_job_table, create_manifest_table, create_notification_queue,
+    create_bucket, create_job_table, create_manifest_table, create_notification_queue, create_queue_table,
 };
 use tx_shared::aws::{
     AwsClients, DynamoJobTable, DynamoManifestTable, LambdaInvoker, S3EventQueue, S3Store, ShardBatch,
@@ -40,9 +40,15 @@ async fn dynamo_job_table_keeps_the_contract() {
     create_job_table(&clients, "tx-job")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    create_queue_table(&clients, "tx-job-slots")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     // Pages of two rows: by_repo and sweep_candidates must follow LastEvaluatedKey.
-    let table = DynamoJobTable::new(clients.dynamodb.clone(), "tx-job").with_page_size(2);
+    let table = DynamoJobTable::new(clients.dynamodb.clone(), "tx-job")
+        .with_queue_table("tx-job-slots")
+        .with_page_size(2);
     contract::jobs::suite("dynamodb", &table).await;
+    contract::jobs::queue_suite("dynamodb", &table).await;
 }
 
 #[tokio::test]

@@ -20,7 +20,9 @@ fn tempdir() -> tempfile::TempDir {
 #[tokio::test]
 async fn sqlite_job_table_keeps_the_contract() {
     let dir = tempdir();
-    contract::jobs::suite("sqlite", &SqliteJobTable::new(db(&dir), "tx-job")).await;
+    let table = SqliteJobTable::new(db(&dir), "tx-job");
+    contract::jobs::suite("sqlite", &table).await;
+    contract::jobs::queue_suite("sqlite", &table).await;
 }
 
 #[tokio::test]

@@ -61,3 +61,15 @@ fn every_variable_the_config_reads_is_set_by_the_template() {
         );
     }
 }
+
+#[test]
+fn the_queue_table_is_named_as_the_config_names_it_by_default() {
+    // A deployment that sets only TX_JOB_TABLE still finds its queue slots.
+    let job = "${AWS::StackName}-job";
+    let queue = tx_shared::config::default_queue_table(job);
+    for name in [job, queue.as_str()] {
+        let line = format!("TableName: !Sub \"{name}\"");
+        assert!(TEMPLATE.contains(&line), "template lacks {line}");
+    }
+    assert!(TEMPLATE.contains("        TX_QUEUE_TABLE: !Ref QueueTable"));
+}

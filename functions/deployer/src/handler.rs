@@ -13,6 +13,7 @@ use futures::StreamExt;
 use serde::Serialize;
 use tx_shared::domain::build_log::{BUILD_LOG, BuildLog, DisplayStatus};
 use tx_shared::domain::convert::output_files::{INDEX_JSON, MANIFEST_JSON};
+use tx_shared::domain::job::JobStatus;
 use tx_shared::ports::object_store::content_type_for;
 use tx_shared::ports::{JobTable, ManifestTable, ObjectStore};
 
@@ -139,16 +140,82 @@ pub async fn deploy_build(cdn_prefix: &str, deps: &DeployerDeps) -> Result<Deplo
     if log.status.is_final() {
         return deploy_finished(&prefix, log, raw_log, deps, &templates).await;
     }
+    if let Some(reason) = superseded(&log, deps).await? {
+        return deploy_superseded(&prefix, log, reason, deps, &templates).await;
+    }
 
     let mut report = deploy_placeholder(&prefix, &log, raw_log, deps, &templates).await?;
-    // The build may have finished while the placeholder was written; if so,
-    // publish it now rather than leave the placeholder over a finished build.
+    // The build may have finished, or been superseded, while the placeholder
+    // was written; if so, replace it now rather than leave it waiting.
     let (again, raw_again) = read_build_log(deps.cdn.as_ref(), &prefix).await?;
-    if again.status.is_final() {
-        let mut finished = deploy_finished(&prefix, again, raw_again, deps, &templates).await?;
-        finished.written += report.written;
-        report = finished;
+    let replaced = if again.status.is_final() {
+        Some(deploy_finished(&prefix, again, raw_again, deps, &templates).await?)
+    } else if let Some(reason) = superseded(&again, deps).await? {
+        Some(deploy_superseded(&prefix, again, reason, deps, &templates).await?)
+    } else {
+        None
+    };
+    if let Some(mut replaced) = replaced {
+        replaced.written += report.written;
+        report = replaced;
     }
+    Ok(report)
+}
+
+/// Why the build an in-progress log describes will never run, if it will
+/// not: its job was coalesced into a newer commit of the ref (the job now
+/// builds another commit) or cancelled. The webhook client rewrites such a
+/// log only if it finds it, and the first log of an older push can land
+/// after the newer push looked (two webhooks race), so the job table, read
+/// strongly, has the last word on whether a placeholder may wait.
+async fn superseded(log: &BuildLog, deps: &DeployerDeps) -> Result<Option<String>, DeployError> {
+    let Some(job) = deps.jobs.get(&log.job_id).await? else {
+        return Ok(None);
+    };
+    if job.commit.commit_id != log.commit_id {
+        return Ok(Some(format!("superseded by {}", job.commit10())));
+    }
+    if job.status == JobStatus::Cancelled {
+        return Ok(Some(job.message.unwrap_or_else(|| "cancelled".to_string())));
+    }
+    Ok(None)
+}
+
+/// Publishes the build of a superseded commit as cancelled (a page that says
+/// so, instead of a placeholder waiting for a build that will not come),
+/// unless the website already shows a finished build of this commit, whose
+/// pages stay.
+async fn deploy_superseded(
+    prefix: &BuildPrefix,
+    log: BuildLog,
+    reason: String,
+    deps: &DeployerDeps,
+    templates: &Templates,
+) -> Result<DeployReport, DeployError> {
+    let shown = deps.website.get(&prefix.key(BUILD_LOG)).await?;
+    if let Some(shown) = shown.and_then(|b| serde_json::from_slice::<BuildLog>(&b).ok())
+        && shown.status.is_final()
+    {
+        return Ok(DeployReport {
+            prefix: prefix.prefix(),
+            status: shown.status,
+            outcome: Outcome::Skipped,
+            pages: 0,
+            written: 0,
+            landing: None,
+            notes: vec![format!(
+                "{reason}; the website keeps its {} build of this commit",
+                shown.status.as_str()
+            )],
+        });
+    }
+    let mut cancelled = log;
+    cancelled.status = DisplayStatus::Cancelled;
+    cancelled.success = false;
+    cancelled.message = Some(reason.clone());
+    let raw = Bytes::from(serde_json::to_vec_pretty(&cancelled)?);
+    let mut report = deploy_finished(prefix, cancelled, raw, deps, templates).await?;
+    report.notes.push(format!("{reason}: no placeholder"));
     Ok(report)
 }
 

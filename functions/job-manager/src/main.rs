@@ -56,7 +56,10 @@ async fn main() -> Result<(), Error> {
         .timeout(Duration::from_secs(25))
         .build()?;
     let deps = ManagerDeps {
-        jobs: Arc::new(DynamoJobTable::new(aws.dynamodb.clone(), &config.job_table)),
+        jobs: Arc::new(
+            DynamoJobTable::new(aws.dynamodb.clone(), &config.job_table)
+                .with_queue_table(&config.queue_table),
+        ),
         manifests: Arc::new(DynamoManifestTable::new(
             aws.dynamodb.clone(),
             &config.manifest_table,

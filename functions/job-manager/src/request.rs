@@ -8,79 +8,114 @@
 //!   and the answer names the commit it superseded.
 //! - Otherwise a new job is inserted as `requested`; its stream record starts it.
 //!
-//! Every write is conditional, so two webhooks racing for the same ref cannot
-//! both coalesce into one job nor both lose.
+//! Which job waits under a ref is read from the ref's queue slot
+//! ([`QueueSlot`], strongly consistent), never from the repo index, and both
+//! writes are conditional: a new job takes the slot only while its holder is
+//! not waiting ([`JobTable::enqueue`]), a newer commit rewrites the holder
+//! only while it is still `requested` ([`JobTable::coalesce`]). Two webhooks
+//! racing for one ref conflict on that one item; the loser reads it again
+//! and coalesces into the winner's job, so a ref never has two `requested`
+//! jobs.
+//!
+//! [`JobTable::enqueue`]: tx_shared::ports::JobTable::enqueue
+//! [`JobTable::coalesce`]: tx_shared::ports::JobTable::coalesce
+
+use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use tx_shared::domain::job::{JOB_RETENTION, Job, JobStatus, commit10};
-use tx_shared::domain::job_request::{JobDisposition, JobRequest, JobResponse, Superseded};
-use tx_shared::ports::TableError;
+use tx_shared::domain::job_request::{JobDisposition, JobRequest, JobResponse, NewerCommit, Superseded};
+use tx_shared::ports::{QueueSlot, TableError};
 
 use crate::deps::ManagerDeps;
 use crate::error::ManagerError;
 
-/// How many recent jobs of a repo are looked at for duplicates and coalescing.
+/// How many recent jobs of a repo are looked at for duplicates.
 const RECENT_JOBS: usize = 100;
 
-/// How often a lost race is retried before giving up with 503.
-const RACE_RETRIES: usize = 5;
+/// How often a lost race is retried before giving up with 503. A try is
+/// lost only to a request that changed the slot meanwhile (a job created in
+/// it, or its holder claimed), so few are ever needed.
+const RACE_RETRIES: u32 = 20;
+
+/// Longest pause between two tries, so the losers of one race spread out.
+const MAX_BACKOFF: StdDuration = StdDuration::from_millis(20);
 
 /// Serves one job request.
 pub async fn request_job(req: JobRequest, deps: &ManagerDeps) -> Result<JobResponse, ManagerError> {
     validate(&req)?;
     let repo = format!("{}/{}", req.repo_owner, req.repo_name);
     let key = req.coalesce_key();
-    for _ in 0..RACE_RETRIES {
-        let recent = deps.jobs.by_repo(&repo, RECENT_JOBS).await?;
-        if let Some(existing) = recent.iter().find(|j| is_same_request(j, &req)) {
-            return Ok(JobResponse {
-                disposition: JobDisposition::Existing,
-                job: existing.clone(),
-                superseded: None,
-            });
+    // Older jobs of the repo (another ref at this commit, a delivery seen
+    // before): read once, from the index. What races with this request is
+    // under its own key, whose slot is read on every try.
+    let recent = deps.jobs.by_repo(&repo, RECENT_JOBS).await?;
+    if let Some(existing) = recent.iter().find(|j| is_same_request(j, &req)) {
+        return Ok(existing_answer(existing.clone()));
+    }
+    for attempt in 0..RACE_RETRIES {
+        if attempt > 0 {
+            tokio::time::sleep(backoff(attempt)).await;
         }
-        if let Some(waiting) = recent
-            .iter()
-            .find(|j| j.coalesce_key == key && j.status == JobStatus::Requested)
-        {
-            let superseded = Superseded {
-                identifier: waiting.identifier.clone(),
-                commit_id: waiting.commit.commit_id.clone(),
-            };
-            let mut newer = waiting.clone();
-            apply_request(&mut newer, &req);
-            newer.log.push(format!(
-                "{}: now builds {} instead of {}",
-                tx_shared::time::format(&deps.clock.now()),
-                commit10(&req.commit.commit_id),
-                commit10(&superseded.commit_id)
-            ));
-            match deps.jobs.update(&newer, waiting.version).await {
-                Ok(stored) => {
-                    return Ok(JobResponse {
-                        disposition: JobDisposition::Coalesced,
-                        job: stored,
-                        superseded: Some(superseded),
-                    });
-                }
-                Err(TableError::Conflict(_)) => continue,
-                Err(e) => return Err(e.into()),
-            }
+        let slot = deps.jobs.queue_slot(&key).await?;
+        if let Some(holder) = slot.holder.as_ref().filter(|j| is_same_request(j, &req)) {
+            return Ok(existing_answer(holder.clone()));
         }
-        let job = new_job(&req, deps);
-        match deps.jobs.insert(&job).await {
-            Ok(stored) => {
-                return Ok(JobResponse {
-                    disposition: JobDisposition::Created,
-                    job: stored,
-                    superseded: None,
-                });
-            }
+        match queue(&req, &slot, deps).await {
+            Ok(answer) => return Ok(answer),
             Err(TableError::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),
         }
     }
     Err(TableError::Conflict(format!("{key}: too many concurrent requests")).into())
+}
+
+/// One try: coalesce into the job the slot names while it waits, else queue
+/// a new job in the slot.
+async fn queue(req: &JobRequest, slot: &QueueSlot, deps: &ManagerDeps) -> Result<JobResponse, TableError> {
+    let now = tx_shared::time::format(&deps.clock.now());
+    let Some(waiting) = slot.queued() else {
+        let job = new_job(req, deps);
+        let stored = deps.jobs.enqueue(&job, None, slot).await?;
+        return Ok(JobResponse {
+            disposition: JobDisposition::Created,
+            job: stored,
+            superseded: None,
+        });
+    };
+    let note = format!(
+        "{now}: now builds {}, pushed to {} after the commit it replaces",
+        commit10(&req.commit.commit_id),
+        req.git_ref
+    );
+    let done = deps
+        .jobs
+        .coalesce(&waiting.job_id, &NewerCommit::of(req, note))
+        .await?;
+    Ok(JobResponse {
+        disposition: JobDisposition::Coalesced,
+        superseded: Some(Superseded {
+            identifier: done.superseded.identifier,
+            commit_id: done.superseded.commit.commit_id,
+        }),
+        job: done.job,
+    })
+}
+
+fn existing_answer(job: Job) -> JobResponse {
+    JobResponse {
+        disposition: JobDisposition::Existing,
+        job,
+        superseded: None,
+    }
+}
+
+/// A random pause of up to `min(2^attempt ms, MAX_BACKOFF)`.
+fn backoff(attempt: u32) -> StdDuration {
+    let cap = StdDuration::from_millis(1u64 << attempt.min(10)).min(MAX_BACKOFF);
+    let cap_micros = u64::try_from(cap.as_micros()).unwrap_or(u64::MAX).max(1);
+    let random = (uuid::Uuid::new_v4().as_u128() as u64) % cap_micros;
+    StdDuration::from_micros(random)
 }
 
 fn is_same_request(job: &Job, req: &JobRequest) -> bool {
@@ -89,23 +124,6 @@ fn is_same_request(job: &Job, req: &JobRequest) -> bool {
         && job.commit.commit_id == req.commit.commit_id
         && job.status != JobStatus::Cancelled;
     same_delivery || same_commit
-}
-
-fn apply_request(job: &mut Job, req: &JobRequest) {
-    job.identifier = format!(
-        "{}/{}/{}",
-        req.repo_owner,
-        req.repo_name,
-        commit10(&req.commit.commit_id)
-    );
-    job.commit = req.commit.clone();
-    job.delivery_id = req.delivery_id.clone();
-    job.source = req.source.clone();
-    job.callback = req.callback.clone();
-    job.repo_url = req.repo_url.clone().or(job.repo_url.take());
-    job.resource_type = req.resource_type.clone().unwrap_or_else(|| "unknown".into());
-    job.input_format = req.input_format.clone().unwrap_or_else(|| "unknown".into());
-    job.output_format = req.output_format.clone().unwrap_or_else(|| "html".into());
 }
 
 fn new_job(req: &JobRequest, deps: &ManagerDeps) -> Job {
@@ -137,13 +155,13 @@ fn new_job(req: &JobRequest, deps: &ManagerDeps) -> Job {
         version: 0,
         result: None,
         message: None,
-        log: vec![format!("{}: requested", tx_shared::time::format(&now))],
+        log: Vec::new(),
         warnings: Vec::new(),
         errors: Vec::new(),
         output: None,
         callback_pending: false,
     };
-    apply_request(&mut job, req);
+    NewerCommit::of(req, format!("{}: requested", tx_shared::time::format(&now))).apply(&mut job);
     job
 }
 

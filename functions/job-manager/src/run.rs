@@ -25,6 +25,9 @@ pub enum RunOutcome {
     Finished(Box<Job>),
     /// Converter unavailable: returned to `requested` for another attempt.
     Requeued(Box<Job>),
+    /// Converter unavailable, and a newer commit of the ref was queued
+    /// meanwhile: cancelled as superseded rather than run again.
+    Superseded(Box<Job>),
     /// Finished, but the sweep had moved on: the result was dropped.
     Stale,
 }
@@ -158,19 +161,93 @@ async fn finish(started: Job, result: ConvertResult, deps: &ManagerDeps) -> Resu
     Ok(RunOutcome::Finished(Box::new(stored)))
 }
 
-/// Returns a started job to `requested` (its MODIFY record starts it again).
+/// Returns a started job to `requested` after an attempt that could not run.
 async fn requeue(started: Job, reason: &str, deps: &ManagerDeps) -> Result<RunOutcome, TableError> {
-    let mut again = started.clone();
-    again.status = JobStatus::Requested;
-    again.deadline = None;
-    again.log.push(format!(
+    let note = format!(
         "{}: attempt {} could not run ({reason}); requeued",
         tx_shared::time::format(&deps.clock.now()),
         started.attempts
-    ));
-    match deps.jobs.update(&again, started.version).await {
-        Ok(j) => Ok(RunOutcome::Requeued(Box::new(j))),
-        Err(TableError::Conflict(_)) => Ok(RunOutcome::Stale),
+    );
+    Ok(match return_to_queue(&started, note, deps).await? {
+        Requeued::Queued(j) => RunOutcome::Requeued(Box::new(j)),
+        Requeued::Superseded(j) => RunOutcome::Superseded(Box::new(j)),
+        Requeued::Lost => RunOutcome::Stale,
+    })
+}
+
+/// What became of a started job sent back to the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Requeued {
+    /// `requested` again, holding its key's queue slot: its MODIFY record
+    /// starts it again.
+    Queued(Job),
+    /// A newer commit of its ref was queued while it ran, so it is not run
+    /// again: cancelled as superseded, callback posted (the client writes
+    /// its final build log, so its page does not wait for ever).
+    Superseded(Job),
+    /// The job moved on meanwhile: nothing written.
+    Lost,
+}
+
+/// How often the queue slot is read again when it moved under a requeue.
+const REQUEUE_TRIES: usize = 3;
+
+/// Returns `started` to `requested` with `note` in its log, through its key's
+/// queue slot ([`JobTable::enqueue`](tx_shared::ports::JobTable::enqueue)), so
+/// it never waits beside another job of its ref. Conditional on
+/// `started.version`.
+pub(crate) async fn return_to_queue(
+    started: &Job,
+    note: String,
+    deps: &ManagerDeps,
+) -> Result<Requeued, TableError> {
+    let mut again = started.clone();
+    again.status = JobStatus::Requested;
+    again.deadline = None;
+    again.log.push(note);
+    for _ in 0..REQUEUE_TRIES {
+        let slot = deps.jobs.queue_slot(&started.coalesce_key).await?;
+        if let Some(newer) = slot.queued().filter(|q| q.job_id != started.job_id) {
+            return cancel_superseded(started, newer, deps).await;
+        }
+        match deps.jobs.enqueue(&again, Some(started.version), &slot).await {
+            Ok(j) => return Ok(Requeued::Queued(j)),
+            Err(TableError::Conflict(_)) => {
+                // Either the job moved (then it is not ours to requeue) or the
+                // slot did (then look at it again).
+                let now = deps.jobs.get(&started.job_id).await?;
+                if now.is_none_or(|j| j.version != started.version) {
+                    return Ok(Requeued::Lost);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Requeued::Lost)
+}
+
+/// Cancels `started` because `newer` (another commit of its ref) is queued,
+/// and posts its callback. Conditional on `started.version`.
+async fn cancel_superseded(started: &Job, newer: &Job, deps: &ManagerDeps) -> Result<Requeued, TableError> {
+    let now = deps.clock.now();
+    let message = format!(
+        "superseded by {}, queued while attempt {} ran; not run again",
+        newer.commit10(),
+        started.attempts
+    );
+    let mut done = started.clone();
+    done.status = JobStatus::Cancelled;
+    done.ended_at = Some(now);
+    done.deadline = None;
+    done.log
+        .push(format!("{}: {message}", tx_shared::time::format(&now)));
+    done.message = Some(message);
+    done.callback_pending = done.callback.is_some();
+    match deps.jobs.update(&done, started.version).await {
+        Ok(stored) => Ok(Requeued::Superseded(
+            deliver(stored, Retry::ON_FINISH, deps).await.1,
+        )),
+        Err(TableError::Conflict(_)) => Ok(Requeued::Lost),
         Err(e) => Err(e),
     }
 }

@@ -3,14 +3,16 @@
 //! - A `started` job past its deadline (its converter died, timed out, or its
 //!   manager was stopped) goes back to `requested` — its MODIFY record starts
 //!   it again — until `max_attempts`, then it is finished as failed with the
-//!   reason, and its callback is posted.
+//!   reason, and its callback is posted. It goes back through its ref's queue
+//!   slot: if a newer commit of the ref was queued meanwhile, it is cancelled
+//!   as superseded instead (callback posted), never queued beside it.
 //! - A `requested` job older than [`STALE_REQUESTED`] whose stream record was
 //!   lost (or filtered by a failed mapping) is touched: rewritten unchanged but
 //!   for its version, which emits a fresh MODIFY record. A job that was only
 //!   slow is safe: the claim is conditional, so it still runs once. The pass
 //!   decides on one read of the table, so a job it requeues (which has its
 //!   fresh MODIFY record) is not also touched: at most one record per job.
-//! - A finished job whose callback is still pending
+//! - A finished (or cancelled) job whose callback is still pending
 //!   ([`Job::callback_pending`](tx_shared::domain::job::Job::callback_pending))
 //!   [`CALLBACK_RESEND_AFTER`] after it ended (its client was down, or the
 //!   manager stopped between the write and the post) is posted again, one
@@ -24,7 +26,7 @@ use tx_shared::ports::TableError;
 
 use crate::callback::{Delivery, Retry, deliver};
 use crate::deps::ManagerDeps;
-use crate::run::fail_job;
+use crate::run::{Requeued, fail_job, return_to_queue};
 
 /// How long a requested job may wait before the sweep re-announces it.
 pub const STALE_REQUESTED: Duration = Duration::minutes(2);
@@ -48,6 +50,9 @@ pub struct SweepReport {
     pub requeued: Vec<String>,
     /// Started jobs given up on.
     pub failed: Vec<String>,
+    /// Started jobs past their deadline not run again because a newer commit
+    /// of their ref was queued meanwhile: cancelled as superseded.
+    pub superseded: Vec<String>,
     /// Requested jobs re-announced.
     pub touched: Vec<String>,
     /// Finished jobs whose callback was posted again and answered (2xx, or a
@@ -64,6 +69,7 @@ impl SweepReport {
     pub fn is_empty(&self) -> bool {
         self.requeued.is_empty()
             && self.failed.is_empty()
+            && self.superseded.is_empty()
             && self.touched.is_empty()
             && self.callbacks_answered.is_empty()
             && self.callbacks_failed.is_empty()
@@ -93,18 +99,15 @@ pub async fn handle_sweep(deps: &ManagerDeps) -> Result<SweepReport, TableError>
             }
             continue;
         }
-        let mut again = job.clone();
-        again.status = JobStatus::Requested;
-        again.deadline = None;
-        again.log.push(format!(
+        let note = format!(
             "{}: attempt {} passed its deadline; requeued",
             tx_shared::time::format(&now),
             job.attempts
-        ));
-        match deps.jobs.update(&again, job.version).await {
-            Ok(_) => report.requeued.push(job.job_id.clone()),
-            Err(TableError::Conflict(_)) => {}
-            Err(e) => return Err(e),
+        );
+        match return_to_queue(job, note, deps).await? {
+            Requeued::Queued(_) => report.requeued.push(job.job_id.clone()),
+            Requeued::Superseded(_) => report.superseded.push(job.job_id.clone()),
+            Requeued::Lost => {}
         }
     }
     for job in candidates.iter().filter(|j| j.status == JobStatus::Requested) {
@@ -120,7 +123,7 @@ pub async fn handle_sweep(deps: &ManagerDeps) -> Result<SweepReport, TableError>
     }
     let owed = candidates
         .into_iter()
-        .filter(|j| j.status == JobStatus::Finished && j.callback_pending);
+        .filter(|j| j.is_terminal() && j.callback_pending);
     resend_callbacks(owed, deps, &mut report).await?;
     if !report.is_empty() {
         tracing::info!(?report, "sweep");
@@ -128,7 +131,7 @@ pub async fn handle_sweep(deps: &ManagerDeps) -> Result<SweepReport, TableError>
     Ok(report)
 }
 
-/// Posts again the callbacks of `owed` (finished, callback pending), oldest
+/// Posts again the callbacks of `owed` (finished or cancelled, callback pending), oldest
 /// job first.
 async fn resend_callbacks(
     owed: impl Iterator<Item = Job>,

@@ -483,3 +483,85 @@ impl NowPlus for ManualClock {
         self.now() + Duration::seconds(secs)
     }
 }
+
+#[tokio::test]
+async fn a_dead_attempt_superseded_by_a_queued_push_is_cancelled_not_queued_beside_it() {
+    let h = harness(ok_converter);
+    let client = client().await;
+    client.up.store(true, Ordering::SeqCst);
+    let mut first = request(C1, "d1");
+    first.callback = Some(client.url.clone());
+    let created = request_job(first, &h.deps).await.unwrap();
+    // Claimed; its converter dies.
+    let mut started = created.job.clone();
+    started.status = JobStatus::Started;
+    started.attempts = 1;
+    started.deadline = Some(h.clock.now_plus(60));
+    let started = h
+        .backend
+        .jobs
+        .update(&started, created.job.version)
+        .await
+        .unwrap();
+    // A newer push to the ref meanwhile: a new job takes the ref's slot.
+    let newer = request_job(request(C2, "d2"), &h.deps).await.unwrap();
+    assert_eq!(newer.disposition, JobDisposition::Created);
+
+    h.clock.advance(Duration::seconds(61));
+    let report = handle_sweep(&h.deps).await.unwrap();
+    assert_eq!(report.superseded, vec![started.job_id.clone()], "{report:?}");
+    assert!(report.requeued.is_empty(), "{report:?}");
+    let old = h.backend.jobs.get(&started.job_id).await.unwrap().unwrap();
+    assert_eq!(old.status, JobStatus::Cancelled);
+    assert!(
+        old.message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("superseded by 2222222222"),
+        "{:?}",
+        old.message
+    );
+    assert!(!old.callback_pending, "its callback was delivered");
+    let posted: Value = serde_json::from_slice(&client.posts.lock().unwrap()[0].0).unwrap();
+    assert_eq!(
+        posted["status"],
+        json!("cancelled"),
+        "the client hears it is over"
+    );
+    let waiting: Vec<_> = h
+        .backend
+        .jobs
+        .sweep_candidates()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|j| j.status == JobStatus::Requested)
+        .map(|j| j.job_id)
+        .collect();
+    assert_eq!(waiting, vec![newer.job.job_id], "one queued job for the ref");
+}
+
+#[tokio::test]
+async fn a_dead_attempt_nobody_superseded_goes_back_to_its_slot() {
+    let h = harness(ok_converter);
+    let created = request_job(request(C1, "d1"), &h.deps).await.unwrap();
+    let mut started = created.job.clone();
+    started.status = JobStatus::Started;
+    started.attempts = 1;
+    started.deadline = Some(h.clock.now_plus(60));
+    h.backend
+        .jobs
+        .update(&started, created.job.version)
+        .await
+        .unwrap();
+    h.clock.advance(Duration::seconds(61));
+    assert_eq!(
+        handle_sweep(&h.deps).await.unwrap().requeued,
+        vec![created.job.job_id.clone()]
+    );
+    // Queued again, it is the ref's waiting job: a newer push coalesces into it.
+    let newer = request_job(request(C2, "d2"), &h.deps).await.unwrap();
+    assert_eq!(newer.disposition, JobDisposition::Coalesced);
+    assert_eq!(newer.job.job_id, created.job.job_id);
+    assert_eq!(newer.superseded.map(|s| s.commit_id).as_deref(), Some(C1));
+}

@@ -104,6 +104,36 @@ pub async fn create_job_table(clients: &AwsClients, table: &str) -> Result<Strin
         })
 }
 
+/// Creates the job queue-slot table (`TX_QUEUE_TABLE`): key `coalesce_key`,
+/// no stream, TTL on `expires_at`.
+pub async fn create_queue_table(clients: &AwsClients, table: &str) -> Result<(), ProvisionError> {
+    clients
+        .dynamodb
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(string_attribute("coalesce_key")?)
+        .key_schema(key("coalesce_key", KeyType::Hash)?)
+        .send()
+        .await
+        .map_err(|e| failed(table, e))?;
+    clients
+        .dynamodb
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name("expires_at")
+                .build()
+                .map_err(|e| failed(table, e))?,
+        )
+        .send()
+        .await
+        .map_err(|e| failed(table, e))?;
+    Ok(())
+}
+
 /// Creates `tx-manifest`: key `repo`, no stream.
 pub async fn create_manifest_table(clients: &AwsClients, table: &str) -> Result<(), ProvisionError> {
     clients

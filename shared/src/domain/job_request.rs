@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::job::{CommitInfo, Job};
+use super::job::{CommitInfo, Job, commit10};
 
 /// Body of `POST /tx/job`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +48,87 @@ impl JobRequest {
     pub fn coalesce_key(&self) -> String {
         format!("{}/{}/{}", self.repo_owner, self.repo_name, self.git_ref)
     }
+}
+
+/// What a request sets on the job that builds it: all of a new job's
+/// request fields, and what a newer push of a ref changes in the job
+/// still waiting for that ref. One value, so a job made by a request and a
+/// job coalesced into by one carry the same fields, and so the job table
+/// can apply it in one conditional write
+/// ([`JobTable::coalesce`](crate::ports::JobTable::coalesce)) instead of
+/// a read, a change and a versioned write that a burst of pushes would
+/// retry many times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewerCommit {
+    /// `owner/repo/commit10`.
+    pub identifier: String,
+    /// The commit.
+    pub commit: CommitInfo,
+    /// The delivery that asked for it.
+    pub delivery_id: Option<String>,
+    /// Browse URL of the repository; `None` keeps the job's.
+    pub repo_url: Option<String>,
+    /// Resource type (`unknown` when the request did not say).
+    pub resource_type: String,
+    /// Input format (`unknown` when the request did not say).
+    pub input_format: String,
+    /// Output format (`html` when the request did not say).
+    pub output_format: String,
+    /// Where the converter fetches the source.
+    pub source: String,
+    /// Where the finished job is posted.
+    pub callback: Option<String>,
+    /// The line appended to the job's log.
+    pub note: String,
+}
+
+impl NewerCommit {
+    /// What `req` sets, with `note` for the log.
+    pub fn of(req: &JobRequest, note: String) -> NewerCommit {
+        NewerCommit {
+            identifier: format!(
+                "{}/{}/{}",
+                req.repo_owner,
+                req.repo_name,
+                commit10(&req.commit.commit_id)
+            ),
+            commit: req.commit.clone(),
+            delivery_id: req.delivery_id.clone(),
+            repo_url: req.repo_url.clone(),
+            resource_type: req.resource_type.clone().unwrap_or_else(|| "unknown".into()),
+            input_format: req.input_format.clone().unwrap_or_else(|| "unknown".into()),
+            output_format: req.output_format.clone().unwrap_or_else(|| "html".into()),
+            source: req.source.clone(),
+            callback: req.callback.clone(),
+            note,
+        }
+    }
+
+    /// Sets these fields on `job` and appends the note to its log (the
+    /// version is the table's to bump).
+    pub fn apply(&self, job: &mut Job) {
+        job.identifier = self.identifier.clone();
+        job.commit = self.commit.clone();
+        job.delivery_id = self.delivery_id.clone();
+        if self.repo_url.is_some() {
+            job.repo_url = self.repo_url.clone();
+        }
+        job.resource_type = self.resource_type.clone();
+        job.input_format = self.input_format.clone();
+        job.output_format = self.output_format.clone();
+        job.source = self.source.clone();
+        job.callback = self.callback.clone();
+        job.log.push(self.note.clone());
+    }
+}
+
+/// A coalesced job, before and after ([`JobTable::coalesce`](crate::ports::JobTable::coalesce)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Coalesced {
+    /// The job as it was: the commit it no longer builds.
+    pub superseded: Job,
+    /// The job as written.
+    pub job: Job,
 }
 
 /// How the manager dealt with a request.

@@ -24,6 +24,13 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_repo_created ON jobs (repo, created_at);
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
+-- One row per coalescing key (owner/repo/ref): the job last queued under it.
+-- Not a job and not streamed; see tx_shared::ports::QueueSlot.
+CREATE TABLE IF NOT EXISTS queue_slots (
+    coalesce_key TEXT PRIMARY KEY,
+    job_id       TEXT NOT NULL,
+    version      INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS manifests (
     repo TEXT PRIMARY KEY,
     item TEXT NOT NULL

@@ -1,17 +1,22 @@
 //! `tx-job` on SQLite. Every write appends its DynamoDB-Streams-shaped record
 //! to the event log in the same transaction: a job row is never written
 //! without the event that starts it, and never announced without being written.
+//! The queue slots (`queue_slots`, one row per coalescing key) are written in
+//! the same transaction as the job they name, and emit no record: they are
+//! not jobs.
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::Value;
 
 use super::db::{Db, backend, query_items};
 use super::event_log::{EventLog, JOB_STREAM};
 use super::stream_record::dynamodb_record;
 use crate::domain::job::{Job, JobStatus};
+use crate::domain::job_request::{Coalesced, NewerCommit};
 use crate::dynamo_json::{key_image, to_image};
-use crate::ports::{Clock, JobTable, SystemClock, TableError};
+use crate::ports::job_table::check_enqueue;
+use crate::ports::{Clock, JobTable, QueueSlot, SystemClock, TableError};
 
 /// The job table of the embedded runtime.
 #[derive(Clone)]
@@ -30,61 +35,135 @@ impl SqliteJobTable {
     }
 
     fn write(&self, job: &Job, expected_version: Option<u64>) -> Result<Job, TableError> {
+        let stored = {
+            let mut conn = self.db.lock()?;
+            let tx = conn.transaction().map_err(backend)?;
+            let stored = self.write_in(&tx, job, expected_version)?;
+            tx.commit().map_err(backend)?;
+            stored
+        };
+        self.db.ring();
+        Ok(stored)
+    }
+
+    /// Writes `job` inside `tx` if its stored version is `expected_version`
+    /// (`None`: the id is new), with its stream record.
+    fn write_in(
+        &self,
+        tx: &Transaction<'_>,
+        job: &Job,
+        expected_version: Option<u64>,
+    ) -> Result<Job, TableError> {
         let mut stored = job.clone();
         stored.version = expected_version.map_or(1, |v| v + 1);
         let text = serde_json::to_string(&stored).map_err(|e| TableError::Malformed(e.to_string()))?;
         let new_image = to_image(&stored).map_err(|e| TableError::Malformed(e.to_string()))?;
+        let old: Option<(u64, String)> = tx
+            .query_row(
+                "SELECT version, item FROM jobs WHERE job_id = ?1",
+                params![job.job_id],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+            )
+            .optional()
+            .map_err(backend)?;
+        let old_image = match (expected_version, &old) {
+            (None, None) => None,
+            (Some(expected), Some((version, item))) if *version == expected => {
+                let old_job: Job =
+                    serde_json::from_str(item).map_err(|e| TableError::Malformed(e.to_string()))?;
+                Some(to_image(&old_job).map_err(|e| TableError::Malformed(e.to_string()))?)
+            }
+            _ => return Err(TableError::Conflict(job.job_id.clone())),
+        };
+        tx.execute(
+            "INSERT INTO jobs (job_id, repo, created_at, status, version, item)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (job_id) DO UPDATE SET repo = excluded.repo, created_at = excluded.created_at,
+               status = excluded.status, version = excluded.version, item = excluded.item",
+            params![
+                stored.job_id,
+                stored.repo,
+                crate::time::format(&stored.created_at),
+                stored.status.as_str(),
+                stored.version as i64,
+                text
+            ],
+        )
+        .map_err(backend)?;
+        let event_name = if old_image.is_some() { "MODIFY" } else { "INSERT" };
+        let keys = key_image("job_id", &stored.job_id);
+        let now = SystemClock.now();
+        EventLog::append_in(tx, JOB_STREAM, |seq| {
+            dynamodb_record(
+                &self.table,
+                event_name,
+                keys,
+                Some(new_image),
+                old_image,
+                seq,
+                now,
+            )
+        })?;
+        Ok(stored)
+    }
+
+    /// [`JobTable::enqueue`]: in place, a plain versioned write; otherwise one
+    /// transaction that checks the slot and its holder, then writes the job
+    /// (with its stream record) and the slot.
+    fn enqueue_now(
+        &self,
+        job: &Job,
+        expected_version: Option<u64>,
+        slot: &QueueSlot,
+    ) -> Result<Job, TableError> {
+        check_enqueue(job, expected_version, slot)?;
+        if let Some(v) = expected_version
+            && slot.is_held_by(&job.job_id)
         {
+            // In place: the holder's own version decides, the slot is unchanged.
+            return self.write(job, Some(v));
+        }
+        let stored = {
             let mut conn = self.db.lock()?;
             let tx = conn.transaction().map_err(backend)?;
-            let old: Option<(u64, String)> = tx
+            let now: Option<(u64, String)> = tx
                 .query_row(
-                    "SELECT version, item FROM jobs WHERE job_id = ?1",
-                    params![job.job_id],
+                    "SELECT version, job_id FROM queue_slots WHERE coalesce_key = ?1",
+                    params![slot.key],
                     |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
                 )
                 .optional()
                 .map_err(backend)?;
-            let old_image = match (expected_version, &old) {
-                (None, None) => None,
-                (Some(expected), Some((version, item))) if *version == expected => {
-                    let old_job: Job =
-                        serde_json::from_str(item).map_err(|e| TableError::Malformed(e.to_string()))?;
-                    Some(to_image(&old_job).map_err(|e| TableError::Malformed(e.to_string()))?)
+            let (version, holder_id) = now.map_or((0, None), |(v, id)| (v, Some(id)));
+            if version != slot.version || holder_id != slot.holder_id {
+                return Err(TableError::Conflict(format!("queue slot {}", slot.key)));
+            }
+            if let Some(holder) = &holder_id {
+                let status: Option<String> = tx
+                    .query_row(
+                        "SELECT status FROM jobs WHERE job_id = ?1",
+                        params![holder],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(backend)?;
+                if status.as_deref() == Some(JobStatus::Requested.as_str()) {
+                    return Err(TableError::Conflict(format!(
+                        "queue slot {}: job {holder} is still requested",
+                        slot.key
+                    )));
                 }
-                _ => return Err(TableError::Conflict(job.job_id.clone())),
-            };
+            }
+            let stored = self.write_in(&tx, job, expected_version)?;
             tx.execute(
-                "INSERT INTO jobs (job_id, repo, created_at, status, version, item)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (job_id) DO UPDATE SET repo = excluded.repo, created_at = excluded.created_at,
-                   status = excluded.status, version = excluded.version, item = excluded.item",
-                params![
-                    stored.job_id,
-                    stored.repo,
-                    crate::time::format(&stored.created_at),
-                    stored.status.as_str(),
-                    stored.version as i64,
-                    text
-                ],
+                "INSERT INTO queue_slots (coalesce_key, job_id, version) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (coalesce_key) DO UPDATE SET job_id = excluded.job_id, version = excluded.version",
+                params![slot.key, stored.job_id, (version + 1) as i64],
             )
             .map_err(backend)?;
-            let event_name = if old_image.is_some() { "MODIFY" } else { "INSERT" };
-            let keys = key_image("job_id", &stored.job_id);
-            let now = SystemClock.now();
-            EventLog::append_in(&tx, JOB_STREAM, |seq| {
-                dynamodb_record(
-                    &self.table,
-                    event_name,
-                    keys,
-                    Some(new_image),
-                    old_image,
-                    seq,
-                    now,
-                )
-            })?;
             tx.commit().map_err(backend)?;
-        }
+            stored
+        };
         self.db.ring();
         Ok(stored)
     }
@@ -122,14 +201,89 @@ impl JobTable for SqliteJobTable {
     async fn sweep_candidates(&self) -> Result<Vec<Job>, TableError> {
         self.query(
             "SELECT item FROM jobs
-             WHERE status IN (?1, ?2) OR (status = ?3 AND json_extract(item, '$.callback_pending') = 1)
+             WHERE status IN (?1, ?2)
+                OR (status IN (?3, ?4) AND json_extract(item, '$.callback_pending') = 1)
              ORDER BY created_at, job_id",
             &[
                 &JobStatus::Requested.as_str(),
                 &JobStatus::Started.as_str(),
                 &JobStatus::Finished.as_str(),
+                &JobStatus::Cancelled.as_str(),
             ],
         )
+    }
+
+    async fn queue_slot(&self, key: &str) -> Result<QueueSlot, TableError> {
+        let conn = self.db.lock()?;
+        let row: Option<(u64, String)> = conn
+            .query_row(
+                "SELECT version, job_id FROM queue_slots WHERE coalesce_key = ?1",
+                params![key],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+            )
+            .optional()
+            .map_err(backend)?;
+        let Some((version, holder_id)) = row else {
+            return Ok(QueueSlot::empty(key));
+        };
+        let item: Option<String> = conn
+            .query_row(
+                "SELECT item FROM jobs WHERE job_id = ?1",
+                params![holder_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        let holder = item
+            .map(|text| serde_json::from_str::<Job>(&text))
+            .transpose()
+            .map_err(|e| TableError::Malformed(e.to_string()))?;
+        Ok(QueueSlot {
+            key: key.to_string(),
+            version,
+            holder_id: Some(holder_id),
+            holder,
+        })
+    }
+
+    async fn coalesce(&self, job_id: &str, change: &NewerCommit) -> Result<Coalesced, TableError> {
+        let coalesced = {
+            let mut conn = self.db.lock()?;
+            let tx = conn.transaction().map_err(backend)?;
+            let item: Option<String> = tx
+                .query_row("SELECT item FROM jobs WHERE job_id = ?1", params![job_id], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(backend)?;
+            let Some(item) = item else {
+                return Err(TableError::Conflict(job_id.to_string()));
+            };
+            let before: Job =
+                serde_json::from_str(&item).map_err(|e| TableError::Malformed(e.to_string()))?;
+            if before.status != JobStatus::Requested || before.commit.commit_id == change.commit.commit_id {
+                return Err(TableError::Conflict(job_id.to_string()));
+            }
+            let mut after = before.clone();
+            change.apply(&mut after);
+            let job = self.write_in(&tx, &after, Some(before.version))?;
+            tx.commit().map_err(backend)?;
+            Coalesced {
+                superseded: before,
+                job,
+            }
+        };
+        self.db.ring();
+        Ok(coalesced)
+    }
+
+    async fn enqueue(
+        &self,
+        job: &Job,
+        expected_version: Option<u64>,
+        slot: &QueueSlot,
+    ) -> Result<Job, TableError> {
+        self.enqueue_now(job, expected_version, slot)
     }
 }
 

@@ -1,8 +1,10 @@
-//! Job table port (`tx-job`): conditional writes, the `repo` index, the sweep scan.
+//! Job table port (`tx-job`): conditional writes, the `repo` index, the sweep
+//! scan, and the queue slots that keep one queued job per coalescing key.
 
 use async_trait::async_trait;
 
-use crate::domain::job::Job;
+use crate::domain::job::{Job, JobStatus};
+use crate::domain::job_request::{Coalesced, NewerCommit};
 
 /// Why a table operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -17,13 +19,90 @@ pub enum TableError {
     /// A stored row could not be read back into the domain type.
     #[error("stored row is malformed: {0}")]
     Malformed(String),
+    /// The caller asked for a write the table never makes (a bug in the
+    /// caller, not a race): see [`check_enqueue`].
+    #[error("refused write: {0}")]
+    Invalid(String),
+}
+
+/// A coalescing key's queue slot (`owner/repo/ref`), as read by
+/// [`JobTable::queue_slot`] just before a write conditional on it
+/// ([`JobTable::enqueue`]).
+///
+/// The slot is one item per key naming the last job queued under it. Making
+/// a job `requested` goes through it, so two writers racing for one key
+/// conflict on that item instead of both inserting (a read of recent jobs
+/// followed by an insert lets them both win); a newer commit for the job it
+/// names while that job waits is [`JobTable::coalesce`]. It lives apart from the jobs
+/// (its own SQLite table, its own DynamoDB table), so neither the job stream
+/// nor the sweep's scan ever sees it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueueSlot {
+    /// The coalescing key.
+    pub key: String,
+    /// How often the slot was written; 0 when it never was (or expired).
+    pub version: u64,
+    /// The job the slot names.
+    pub holder_id: Option<String>,
+    /// That job's row as read after the slot (`None` if it expired).
+    pub holder: Option<Job>,
+}
+
+impl QueueSlot {
+    /// The slot of a key nothing was ever queued under.
+    pub fn empty(key: impl Into<String>) -> QueueSlot {
+        QueueSlot {
+            key: key.into(),
+            ..QueueSlot::default()
+        }
+    }
+
+    /// The job waiting under the key: the holder while it is `requested`.
+    /// Only the holder can be: every write that makes a job `requested`
+    /// takes the slot ([`JobTable::enqueue`]).
+    pub fn queued(&self) -> Option<&Job> {
+        self.holder.as_ref().filter(|j| j.status == JobStatus::Requested)
+    }
+
+    /// Whether `job_id` is the job the slot names.
+    pub fn is_held_by(&self, job_id: &str) -> bool {
+        self.holder_id.as_deref() == Some(job_id)
+    }
+}
+
+/// What both adapters refuse before [`JobTable::enqueue`] writes anything:
+/// a job that is not `requested`, one of another key, a "new" job that is
+/// the slot's holder already.
+pub fn check_enqueue(job: &Job, expected_version: Option<u64>, slot: &QueueSlot) -> Result<(), TableError> {
+    if job.status != JobStatus::Requested {
+        return Err(TableError::Invalid(format!(
+            "job {} is {}: only a requested job is queued",
+            job.job_id,
+            job.status.as_str()
+        )));
+    }
+    if job.coalesce_key != slot.key {
+        return Err(TableError::Invalid(format!(
+            "job {} has coalescing key {:?}, not the slot's {:?}",
+            job.job_id, job.coalesce_key, slot.key
+        )));
+    }
+    if expected_version.is_none() && slot.is_held_by(&job.job_id) {
+        return Err(TableError::Invalid(format!(
+            "job {} holds the slot already: it is not new",
+            job.job_id
+        )));
+    }
+    Ok(())
 }
 
 /// The job table. Every write bumps `version`; every update names the version
 /// it read, so two writers can never both think they moved a job.
 #[async_trait]
 pub trait JobTable: Send + Sync {
-    /// Creates a job; [`TableError::Conflict`] if the id exists.
+    /// Creates a job; [`TableError::Conflict`] if the id exists. It does not
+    /// take the key's queue slot: the job manager queues jobs with
+    /// [`JobTable::enqueue`] (this is for rows made some other way).
     async fn insert(&self, job: &Job) -> Result<Job, TableError>;
 
     /// Replaces a job if its stored `version` is still `expected_version`;
@@ -37,9 +116,45 @@ pub trait JobTable: Send + Sync {
     async fn by_repo(&self, repo: &str, limit: usize) -> Result<Vec<Job>, TableError>;
 
     /// What the sweep looks at, oldest first, read in one pass over the
-    /// table: every `requested` and `started` job, and the finished jobs whose
-    /// callback is still pending ([`Job::callback_pending`]). Filtered by the
+    /// table: every `requested` and `started` job, and the finished or
+    /// cancelled jobs whose callback is still pending ([`Job::callback_pending`];
+    /// a started job cancelled as superseded has one too). Filtered by the
     /// backend, so the sweep neither reads every finished job with its logs
     /// nor scans the table once per status.
     async fn sweep_candidates(&self) -> Result<Vec<Job>, TableError>;
+
+    /// Reads the queue slot of coalescing key `key`, then the job it names,
+    /// both strongly consistent (never an index), so a write conditional on
+    /// what was read only loses to a write made since.
+    async fn queue_slot(&self, key: &str) -> Result<QueueSlot, TableError>;
+
+    /// Rewrites the waiting job `job_id` to a newer commit of its ref
+    /// (`change`), in one write conditional on the stored job, not on a read
+    /// of it: it must still be `requested` and build another commit. So `n`
+    /// simultaneous pushes to a ref make `n` writes, not `n²` versioned
+    /// tries. Bumps the version; returns the job before and after.
+    /// [`TableError::Conflict`] when the job is missing, no longer
+    /// `requested`, or already builds that commit; nothing is then written.
+    async fn coalesce(&self, job_id: &str, change: &NewerCommit) -> Result<Coalesced, TableError>;
+
+    /// Writes `job` (status `requested`) as the one queued job of its
+    /// coalescing key, conditional on the slot still being as `slot` read it:
+    ///
+    /// - the slot's holder: `job` replaces it in place at `expected_version`
+    ///   (the holder returned to the queue after an attempt that could not
+    ///   run); the holder's version decides, the slot is unchanged;
+    /// - another job (`expected_version` `None` inserts a new one, `Some`
+    ///   returns an existing job to the queue): in one transaction the slot
+    ///   is pointed at `job`, provided it still names what was read and its
+    ///   holder is not `requested` any more.
+    ///
+    /// [`TableError::Conflict`] when the slot, its holder or `job` moved since
+    /// they were read, or when the holder is still waiting; nothing is then
+    /// written. Returns the row as written (version bumped).
+    async fn enqueue(
+        &self,
+        job: &Job,
+        expected_version: Option<u64>,
+        slot: &QueueSlot,
+    ) -> Result<Job, TableError>;
 }

@@ -1,7 +1,8 @@
 //! The job table's contract.
 
-use tx_shared::domain::job::{Job, JobStatus};
-use tx_shared::ports::{JobTable, TableError};
+use tx_shared::domain::job::{CommitInfo, Job, JobStatus};
+use tx_shared::domain::job_request::NewerCommit;
+use tx_shared::ports::{JobTable, QueueSlot, TableError};
 
 use super::fixtures::{finished, job};
 
@@ -290,4 +291,350 @@ fn ids_in(jobs: &[Job], status: JobStatus) -> Vec<String> {
         .filter(|j| j.status == status)
         .map(|j| j.job_id.clone())
         .collect()
+}
+
+/// The queue-slot cases ([`JobTable::queue_slot`], [`JobTable::enqueue`]),
+/// run after [`suite`] on the same table (their jobs are of repository
+/// `qs/en_ulb`, so they change none of its answers).
+pub async fn queue_suite(adapter: &str, table: &dyn JobTable) {
+    a_new_key_has_an_empty_slot(adapter, table).await;
+    an_empty_slot_is_taken_once(adapter, table).await;
+    a_waiting_holder_keeps_its_slot(adapter, table).await;
+    the_waiting_holder_is_coalesced_in_one_write(adapter, table).await;
+    a_holder_that_moved_on_gives_up_its_slot(adapter, table).await;
+    the_holder_is_requeued_in_place(adapter, table).await;
+    enqueue_refuses_what_it_never_writes(adapter, table).await;
+    slots_are_never_jobs(adapter, table).await;
+    cancelled_jobs_owed_a_callback_are_sweep_candidates(adapter, table).await;
+}
+
+const QS_REPO: &str = "qs/en_ulb";
+const QS_KEY: &str = "qs/en_ulb/refs/heads/master";
+
+async fn slot(adapter: &str, table: &dyn JobTable) -> QueueSlot {
+    table
+        .queue_slot(QS_KEY)
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] queue_slot: {e}"))
+}
+
+async fn stored(adapter: &str, table: &dyn JobTable, id: &str) -> Option<Job> {
+    table
+        .get(id)
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] get {id}: {e}"))
+}
+
+async fn a_new_key_has_an_empty_slot(adapter: &str, table: &dyn JobTable) {
+    let empty = slot(adapter, table).await;
+    assert_eq!(empty, QueueSlot::empty(QS_KEY), "[{adapter}] slot of a new key");
+    assert!(empty.queued().is_none());
+}
+
+async fn an_empty_slot_is_taken_once(adapter: &str, table: &dyn JobTable) {
+    let seen = slot(adapter, table).await;
+    // Two requests read the empty slot; both try to queue a new job.
+    let a = table
+        .enqueue(&job("qs-a", QS_REPO, 0), None, &seen)
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] enqueue qs-a: {e}"));
+    assert_eq!(
+        (a.version, a.status),
+        (1, JobStatus::Requested),
+        "[{adapter}] queued as inserted"
+    );
+    let b = table.enqueue(&job("qs-b", QS_REPO, 0), None, &seen).await;
+    assert!(
+        matches!(b, Err(TableError::Conflict(_))),
+        "[{adapter}] second writer on the empty slot: {b:?}"
+    );
+    assert!(
+        stored(adapter, table, "qs-b").await.is_none(),
+        "[{adapter}] the loser's job was written"
+    );
+    let now = slot(adapter, table).await;
+    assert_eq!(
+        (now.version, now.holder_id.as_deref()),
+        (1, Some("qs-a")),
+        "[{adapter}] slot after the first enqueue"
+    );
+    assert_eq!(
+        now.queued(),
+        Some(&a),
+        "[{adapter}] the holder is read with the slot"
+    );
+}
+
+async fn a_waiting_holder_keeps_its_slot(adapter: &str, table: &dyn JobTable) {
+    // A fresh read: the slot is as it stands, but its holder still waits.
+    let fresh = slot(adapter, table).await;
+    let c = table.enqueue(&job("qs-c", QS_REPO, 1), None, &fresh).await;
+    assert!(
+        matches!(c, Err(TableError::Conflict(_))),
+        "[{adapter}] new job beside a requested holder: {c:?}"
+    );
+    assert!(stored(adapter, table, "qs-c").await.is_none());
+    assert_eq!(slot(adapter, table).await, fresh, "[{adapter}] slot unchanged");
+}
+
+/// A newer push at commit `c`×40 that says less about its commit than the
+/// fixtures do: what it leaves out is removed, but for the repository URL,
+/// which is kept.
+fn newer_commit(c: char) -> NewerCommit {
+    let commit_id = c.to_string().repeat(40);
+    NewerCommit {
+        identifier: format!("{QS_REPO}/{}", &commit_id[..10]),
+        commit: CommitInfo {
+            commit_id,
+            commit_message: Some("Newer".to_string()),
+            ..CommitInfo::default()
+        },
+        delivery_id: Some(format!("delivery-{c}")),
+        repo_url: None,
+        resource_type: "unknown".to_string(),
+        input_format: "unknown".to_string(),
+        output_format: "html".to_string(),
+        source: format!("https://git.example/{QS_REPO}/archive/{c}.zip"),
+        callback: None,
+        note: format!("now builds {c}"),
+    }
+}
+
+async fn the_waiting_holder_is_coalesced_in_one_write(adapter: &str, table: &dyn JobTable) {
+    let before = slot(adapter, table).await;
+    let waiting = before
+        .queued()
+        .cloned()
+        .unwrap_or_else(|| panic!("[{adapter}] nothing queued"));
+    let change = newer_commit('f');
+    let done = table
+        .coalesce("qs-a", &change)
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] coalesce: {e}"));
+    assert_eq!(done.superseded, waiting, "[{adapter}] the job as it was");
+    let mut expected = waiting.clone();
+    change.apply(&mut expected);
+    expected.version = waiting.version + 1;
+    assert_eq!(done.job, expected, "[{adapter}] the job as written");
+    assert_eq!(
+        stored(adapter, table, "qs-a").await.as_ref(),
+        Some(&expected),
+        "[{adapter}] the stored row is the one returned"
+    );
+    assert_eq!(expected.repo_url, waiting.repo_url, "[{adapter}] repo URL kept");
+    assert_eq!(
+        (
+            expected.commit.committed_by.as_deref(),
+            expected.callback.as_deref()
+        ),
+        (None, None),
+        "[{adapter}] options the newer push lacks are removed"
+    );
+
+    // Already at that commit; no such job: nothing written.
+    let again = table.coalesce("qs-a", &change).await;
+    assert!(
+        matches!(again, Err(TableError::Conflict(_))),
+        "[{adapter}] coalesce to the commit it builds: {again:?}"
+    );
+    let ghost = table.coalesce("qs-ghost", &change).await;
+    assert!(
+        matches!(ghost, Err(TableError::Conflict(_))),
+        "[{adapter}] coalesce of no job: {ghost:?}"
+    );
+    assert!(stored(adapter, table, "qs-ghost").await.is_none());
+    assert_eq!(
+        stored(adapter, table, "qs-a").await.map(|j| j.version),
+        Some(expected.version),
+        "[{adapter}] a refused coalesce wrote"
+    );
+    let now = slot(adapter, table).await;
+    assert_eq!(
+        (now.version, now.holder_id.as_deref()),
+        (1, Some("qs-a")),
+        "[{adapter}] coalescing leaves the slot"
+    );
+}
+
+async fn a_holder_that_moved_on_gives_up_its_slot(adapter: &str, table: &dyn JobTable) {
+    // The holder is claimed: the next job may take the slot.
+    let a = stored(adapter, table, "qs-a")
+        .await
+        .unwrap_or_else(|| panic!("[{adapter}] qs-a vanished"));
+    let mut claimed = a.clone();
+    claimed.status = JobStatus::Started;
+    let a = table
+        .update(&claimed, a.version)
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] claim qs-a: {e}"));
+    let stale = slot(adapter, table).await;
+    assert!(
+        stale.queued().is_none(),
+        "[{adapter}] a started holder is not queued"
+    );
+    let late = table.coalesce("qs-a", &newer_commit('d')).await;
+    assert!(
+        matches!(late, Err(TableError::Conflict(_))),
+        "[{adapter}] coalesce into a started job: {late:?}"
+    );
+    let d = table
+        .enqueue(&job("qs-d", QS_REPO, 2), None, &stale)
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] enqueue qs-d: {e}"));
+    let after_d = slot(adapter, table).await;
+    assert_eq!(
+        (after_d.version, after_d.holder_id.as_deref()),
+        (2, Some("qs-d")),
+        "[{adapter}] slot taken over"
+    );
+    // A writer that read the slot before the takeover loses, even with a new id.
+    let e = table.enqueue(&job("qs-e", QS_REPO, 3), None, &stale).await;
+    assert!(
+        matches!(e, Err(TableError::Conflict(_))),
+        "[{adapter}] enqueue on a slot read before its takeover: {e:?}"
+    );
+    assert!(stored(adapter, table, "qs-e").await.is_none());
+
+    // The started job cannot go back to the queue while qs-d waits...
+    let mut again = a.clone();
+    again.status = JobStatus::Requested;
+    let beside = table.enqueue(&again, Some(a.version), &after_d).await;
+    assert!(
+        matches!(beside, Err(TableError::Conflict(_))),
+        "[{adapter}] requeue beside a waiting job: {beside:?}"
+    );
+    assert_eq!(
+        stored(adapter, table, "qs-a").await.map(|j| j.status),
+        Some(JobStatus::Started),
+        "[{adapter}] a lost requeue wrote the job"
+    );
+    // ...but takes the slot back once qs-d is claimed too.
+    let mut claimed_d = d.clone();
+    claimed_d.status = JobStatus::Started;
+    table
+        .update(&claimed_d, d.version)
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] claim qs-d: {e}"));
+    let free = slot(adapter, table).await;
+    let back = table
+        .enqueue(&again, Some(a.version), &free)
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] requeue qs-a: {e}"));
+    assert_eq!(
+        (back.status, back.version),
+        (JobStatus::Requested, a.version + 1),
+        "[{adapter}] requeued"
+    );
+    let now = slot(adapter, table).await;
+    assert_eq!(
+        (now.version, now.holder_id.as_deref()),
+        (3, Some("qs-a")),
+        "[{adapter}] slot back with qs-a"
+    );
+}
+
+async fn the_holder_is_requeued_in_place(adapter: &str, table: &dyn JobTable) {
+    // qs-a holds the slot again; claimed, then returned to the queue.
+    let a = stored(adapter, table, "qs-a")
+        .await
+        .unwrap_or_else(|| panic!("[{adapter}] qs-a vanished"));
+    let mut claimed = a.clone();
+    claimed.status = JobStatus::Started;
+    let claimed = table
+        .update(&claimed, a.version)
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] claim: {e}"));
+    let seen = slot(adapter, table).await;
+    let mut again = claimed.clone();
+    again.status = JobStatus::Requested;
+    let back = table
+        .enqueue(&again, Some(claimed.version), &seen)
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] requeue in place: {e}"));
+    assert_eq!(back.version, claimed.version + 1, "[{adapter}] version bumped");
+    let stale = table.enqueue(&again, Some(claimed.version), &seen).await;
+    assert!(
+        matches!(stale, Err(TableError::Conflict(_))),
+        "[{adapter}] requeue at a stale version: {stale:?}"
+    );
+    assert_eq!(
+        slot(adapter, table).await.version,
+        seen.version,
+        "[{adapter}] slot unchanged"
+    );
+}
+
+async fn enqueue_refuses_what_it_never_writes(adapter: &str, table: &dyn JobTable) {
+    let seen = slot(adapter, table).await;
+    let mut started = job("qs-x", QS_REPO, 4);
+    started.status = JobStatus::Started;
+    let mut elsewhere = job("qs-y", QS_REPO, 4);
+    elsewhere.coalesce_key = format!("{QS_REPO}/refs/heads/other");
+    let holder_as_new = job("qs-a", QS_REPO, 4);
+    for (what, j) in [
+        ("a started job", started),
+        ("a job of another key", elsewhere),
+        ("the holder as a new job", holder_as_new),
+    ] {
+        let refused = table.enqueue(&j, None, &seen).await;
+        assert!(
+            matches!(refused, Err(TableError::Invalid(_))),
+            "[{adapter}] enqueue of {what}: {refused:?}"
+        );
+    }
+    assert!(stored(adapter, table, "qs-x").await.is_none());
+    assert!(stored(adapter, table, "qs-y").await.is_none());
+    assert_eq!(slot(adapter, table).await, seen, "[{adapter}] slot unchanged");
+}
+
+async fn slots_are_never_jobs(adapter: &str, table: &dyn JobTable) {
+    let ids = |jobs: Vec<Job>| {
+        let mut ids: Vec<String> = jobs.into_iter().map(|j| j.job_id).collect();
+        ids.sort();
+        ids
+    };
+    let listed = table
+        .by_repo(QS_REPO, 100)
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] by_repo: {e}"));
+    assert_eq!(
+        ids(listed),
+        ["qs-a", "qs-d"],
+        "[{adapter}] by_repo lists jobs only"
+    );
+    let swept: Vec<Job> = candidates(adapter, table)
+        .await
+        .into_iter()
+        .filter(|j| j.repo == QS_REPO)
+        .collect();
+    assert_eq!(
+        ids(swept),
+        ["qs-a", "qs-d"],
+        "[{adapter}] the sweep scans jobs only"
+    );
+    assert!(
+        stored(adapter, table, QS_KEY).await.is_none(),
+        "[{adapter}] a slot read as a job"
+    );
+}
+
+async fn cancelled_jobs_owed_a_callback_are_sweep_candidates(adapter: &str, table: &dyn JobTable) {
+    for (id, pending) in [("cc-1", true), ("cc-2", false)] {
+        let j = table
+            .insert(&job(id, "cc/en_ulb", 50))
+            .await
+            .unwrap_or_else(|e| panic!("[{adapter}] insert {id}: {e}"));
+        let mut cancelled = j.clone();
+        cancelled.status = JobStatus::Cancelled;
+        cancelled.callback_pending = pending;
+        table
+            .update(&cancelled, j.version)
+            .await
+            .unwrap_or_else(|e| panic!("[{adapter}] update {id}: {e}"));
+    }
+    assert_eq!(
+        ids_in(&candidates(adapter, table).await, JobStatus::Cancelled),
+        ["cc-1"],
+        "[{adapter}] a cancelled job is a candidate only while its callback is owed"
+    );
 }

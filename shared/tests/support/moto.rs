@@ -38,10 +38,41 @@ pub fn moto_binary() -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
+/// A moto server that handles one request at a time. Its threaded server
+/// runs requests side by side without isolation: `TransactWriteItems`
+/// snapshots whole tables, checks, writes, and on a failed condition puts the
+/// snapshots back over whatever other requests wrote meanwhile, and a
+/// conditional put checks and writes in two steps. DynamoDB makes every
+/// request atomic and isolated; one request at a time is how moto does too.
+/// Clients still race between their requests (a read, then a write), which
+/// is what concurrency tests are about.
+const SERIALIZED_SERVER: &str = r#"
+import sys, threading
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+app = DomainDispatcherApplication(create_backend_app)
+one_at_a_time = threading.Lock()
+def serialized(environ, start_response):
+    with one_at_a_time:
+        return list(app(environ, start_response))
+run_simple(sys.argv[1], int(sys.argv[2]), serialized, threaded=True, request_handler=MotoRequestHandler)
+"#;
+
 impl Moto {
     /// Starts a server, or returns `None` (after saying why) when moto is not
     /// installed and this is not CI.
     pub fn start(test: &str) -> Option<Moto> {
+        Moto::start_with(test, false)
+    }
+
+    /// Starts a server that serves one request at a time
+    /// ([`SERIALIZED_SERVER`]), for tests of concurrent writers, or returns
+    /// `None` as [`Moto::start`] does.
+    pub fn start_serialized(test: &str) -> Option<Moto> {
+        Moto::start_with(test, true)
+    }
+
+    fn start_with(test: &str, serialized: bool) -> Option<Moto> {
         let Some(bin) = moto_binary() else {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!("{test}: .venv/bin/moto_server is missing and CI=true: run scripts/moto-venv first");
@@ -62,8 +93,18 @@ impl Moto {
             let err_file = log_file
                 .try_clone()
                 .unwrap_or_else(|e| panic!("{test}: moto log: {e}"));
-            let child = Command::new(&bin)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            let mut command = if serialized {
+                // The venv's python, beside moto_server.
+                let mut c = Command::new(bin.with_file_name("python"));
+                c.args(["-c", SERIALIZED_SERVER, "127.0.0.1", &port.to_string()]);
+                c
+            } else {
+                let mut c = Command::new(&bin);
+                c.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+                c
+            };
+            let child = command
+                .env("MOTO_PORT", port.to_string())
                 .env("MOTO_ALLOW_NONEXISTENT_REGION", "true")
                 .stdin(Stdio::null())
                 .stdout(log_file)

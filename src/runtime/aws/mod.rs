@@ -112,7 +112,9 @@ fn ports(config: &Config, backend: &AwsBackend) -> Ports {
     let c = &backend.clients;
     let bucket = |name: &str| Arc::new(S3Store::new(c.s3.clone(), name));
     Ports {
-        jobs: Arc::new(DynamoJobTable::new(c.dynamodb.clone(), &config.job_table)),
+        jobs: Arc::new(
+            DynamoJobTable::new(c.dynamodb.clone(), &config.job_table).with_queue_table(&config.queue_table),
+        ),
         manifests: Arc::new(DynamoManifestTable::new(
             c.dynamodb.clone(),
             &config.manifest_table,

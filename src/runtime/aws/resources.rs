@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use tx_shared::aws::AwsClients;
 use tx_shared::aws::provision::{
-    create_bucket, create_job_table, create_manifest_table, create_notification_queue,
+    create_bucket, create_job_table, create_manifest_table, create_notification_queue, create_queue_table,
 };
 use tx_shared::aws::sdk_error::describe;
 use tx_shared::config::Config;
@@ -24,6 +24,8 @@ const TABLE_ACTIVE_TIMEOUT: Duration = Duration::from_secs(120);
 pub enum Resource {
     /// The job table (with its stream).
     JobTable(String),
+    /// The job queue slots (one item per coalescing key).
+    QueueTable(String),
     /// The manifest table.
     ManifestTable(String),
     /// One of the three buckets.
@@ -33,7 +35,9 @@ pub enum Resource {
 impl std::fmt::Display for Resource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Resource::JobTable(name) | Resource::ManifestTable(name) => write!(f, "table {name}"),
+            Resource::JobTable(name) | Resource::QueueTable(name) | Resource::ManifestTable(name) => {
+                write!(f, "table {name}")
+            }
             Resource::Bucket(name) => write!(f, "bucket {name}"),
         }
     }
@@ -44,6 +48,9 @@ pub async fn missing(clients: &AwsClients, config: &Config) -> anyhow::Result<Ve
     let mut out = Vec::new();
     if !table_exists(clients, &config.job_table).await? {
         out.push(Resource::JobTable(config.job_table.clone()));
+    }
+    if !table_exists(clients, &config.queue_table).await? {
+        out.push(Resource::QueueTable(config.queue_table.clone()));
     }
     if !table_exists(clients, &config.manifest_table).await? {
         out.push(Resource::ManifestTable(config.manifest_table.clone()));
@@ -85,6 +92,10 @@ pub async fn provision(clients: &AwsClients, config: &Config, queue: &str) -> an
         match &resource {
             Resource::JobTable(name) => {
                 create_job_table(clients, name).await?;
+                tables.push(name.clone());
+            }
+            Resource::QueueTable(name) => {
+                create_queue_table(clients, name).await?;
                 tables.push(name.clone());
             }
             Resource::ManifestTable(name) => {
