@@ -294,7 +294,8 @@ fn render_entry(
         );
         if ctx.tree.has(&body_path) {
             let text = ctx.read(&body_path, warnings)?;
-            let rewrite = |u: &str| linker.rewrite(&body_path, u);
+            let dead = std::cell::RefCell::new(Vec::new());
+            let rewrite = |u: &str| linker.rewrite_or_warn(&body_path, &text, u, &dead);
             let opts = MdOptions {
                 demote: level,
                 id_prefix: &format!("{slug}-"),
@@ -302,6 +303,7 @@ fn render_entry(
             };
             html.push_str("<div class=\"ta-body\">\n");
             markdown::render_into(html, &text, &opts, ids);
+            warnings.extend(dead.into_inner());
             html.push_str("</div>\n");
             sources.push(body_path);
         } else {

@@ -43,10 +43,20 @@ pub fn run(ctx: &Context, emit: &mut Emit, notes: &mut Vec<String>) -> Result<()
         let mut warnings = Vec::new();
         let text = ctx.read(f, &mut warnings)?;
         let page = format!("{}.html", book.stem());
-        let rewrite = |u: &str| linker.rewrite(f, u);
+        let dead = std::cell::RefCell::new(Vec::new());
+        let rewrite = |u: &str| {
+            let found = crate::links::note_link(book, u).or_else(|| linker.rewrite(f, u));
+            if found.is_none()
+                && let Some(w) = crate::links::dead_link(f, &text, u)
+            {
+                dead.borrow_mut().push(w);
+            }
+            found
+        };
         let r = tsv::render_notes(&text, f, book, &page, &rewrite);
         drop(text);
         warnings.extend(r.warnings);
+        warnings.extend(dead.into_inner());
         emit(Page {
             nav: nav(book.name, page.clone(), r.chapters),
             name: page,

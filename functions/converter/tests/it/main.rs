@@ -6,4 +6,5 @@ mod corpus;
 mod fuzz;
 mod handler;
 mod kit;
+mod links;
 mod oracle;
