@@ -192,22 +192,12 @@ async fn deploy_superseded(
     deps: &DeployerDeps,
     templates: &Templates,
 ) -> Result<DeployReport, DeployError> {
-    let shown = deps.website.get(&prefix.key(BUILD_LOG)).await?;
-    if let Some(shown) = shown.and_then(|b| serde_json::from_slice::<BuildLog>(&b).ok())
-        && shown.status.is_final()
-    {
-        return Ok(DeployReport {
-            prefix: prefix.prefix(),
-            status: shown.status,
-            outcome: Outcome::Skipped,
-            pages: 0,
-            written: 0,
-            landing: None,
-            notes: vec![format!(
-                "{reason}; the website keeps its {} build of this commit",
-                shown.status.as_str()
-            )],
-        });
+    if let Some(shown) = shown_final(prefix, deps).await? {
+        let note = format!(
+            "{reason}; the website keeps its {} build of this commit",
+            shown.status.as_str()
+        );
+        return Ok(skipped(prefix, shown.status, note));
     }
     let mut cancelled = log;
     cancelled.status = DisplayStatus::Cancelled;
@@ -217,6 +207,28 @@ async fn deploy_superseded(
     let mut report = deploy_finished(prefix, cancelled, raw, deps, templates).await?;
     report.notes.push(format!("{reason}: no placeholder"));
     Ok(report)
+}
+
+/// The finished build log the website shows for this commit, if any: a
+/// finished build's pages are never replaced by a placeholder.
+async fn shown_final(prefix: &BuildPrefix, deps: &DeployerDeps) -> Result<Option<BuildLog>, DeployError> {
+    let shown = deps.website.get(&prefix.key(BUILD_LOG)).await?;
+    Ok(shown
+        .and_then(|b| serde_json::from_slice::<BuildLog>(&b).ok())
+        .filter(|shown| shown.status.is_final()))
+}
+
+/// A deployment that wrote nothing, and why.
+fn skipped(prefix: &BuildPrefix, status: DisplayStatus, note: String) -> DeployReport {
+    DeployReport {
+        prefix: prefix.prefix(),
+        status,
+        outcome: Outcome::Skipped,
+        pages: 0,
+        written: 0,
+        landing: None,
+        notes: vec![note],
+    }
 }
 
 async fn read_build_log(
@@ -267,23 +279,12 @@ async fn deploy_placeholder(
     deps: &DeployerDeps,
     templates: &Templates,
 ) -> Result<DeployReport, DeployError> {
-    let website_log = deps.website.get(&prefix.key(BUILD_LOG)).await?;
-    if let Some(shown) = website_log.and_then(|b| serde_json::from_slice::<BuildLog>(&b).ok())
-        && shown.status.is_final()
-        && shown.job_id == log.job_id
+    if let Some(shown) = shown_final(prefix, deps)
+        .await?
+        .filter(|shown| shown.job_id == log.job_id)
     {
-        return Ok(DeployReport {
-            prefix: prefix.prefix(),
-            status: shown.status,
-            outcome: Outcome::Skipped,
-            pages: 0,
-            written: 0,
-            landing: None,
-            notes: vec![format!(
-                "website already shows this build as {}",
-                shown.status.as_str()
-            )],
-        });
+        let note = format!("website already shows this build as {}", shown.status.as_str());
+        return Ok(skipped(prefix, shown.status, note));
     }
     let w = Writer {
         website: deps.website.as_ref(),

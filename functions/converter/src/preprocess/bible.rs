@@ -72,6 +72,7 @@ pub fn run(ctx: &Context, emit: &mut Emit, notes: &mut Vec<String>) -> Result<()
     // Identify each file's book (by \id, then name, then manifest path), then
     // convert in page-name order, which is canonical order.
     let mut plan: Vec<(String, String, Option<&'static Book>)> = Vec::new();
+    let mut links = BookLinks::default();
     for f in usfm_files {
         let head = read_head(ctx, f);
         let by_project = ctx
@@ -97,21 +98,18 @@ pub fn run(ctx: &Context, emit: &mut Emit, notes: &mut Vec<String>) -> Result<()
             ));
             page = format!("{}-{}.html", page.trim_end_matches(".html"), file_stem(f));
         }
-        plan.push((page, f.clone(), book));
-    }
-    plan.sort_by(|a, b| a.0.cmp(&b.0));
-    absent_books(ctx, &plan, notes);
-    let mut links = BookLinks::default();
-    for (page, f, book) in &plan {
         if let Some(book) = book {
-            let head = read_head(ctx, f);
+            // The names this repository gives the book, for `\\r` references.
             let names: Vec<&str> = ["\\h ", "\\toc1 ", "\\toc2 ", "\\toc3 "]
                 .iter()
                 .filter_map(|m| header_value(&head, m))
                 .collect();
-            links.add(book, page, &names);
+            links.add(book, &page, &names);
         }
+        plan.push((page, f.clone(), book));
     }
+    plan.sort_by(|a, b| a.0.cmp(&b.0));
+    absent_books(ctx, &plan, notes);
     for (page, f, book) in plan {
         let mut warnings = Vec::new();
         let text = ctx.read(&f, &mut warnings)?;

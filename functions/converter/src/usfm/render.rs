@@ -292,6 +292,17 @@ impl<'s> Renderer<'s, '_> {
         }
     }
 
+    /// Writes text of the source (starting at byte `offset`) to the current
+    /// flow, recording any markup left in it.
+    fn push_source_text(&mut self, text: &str, offset: usize) {
+        let (out, flow) = if self.note_depth > 0 {
+            (&mut self.notes, &mut self.note_flow)
+        } else {
+            (&mut self.out, &mut self.text_flow)
+        };
+        push_text(out, flow, text, offset, &mut self.leaks);
+    }
+
     /// Before phrasing content in the text: a paragraph must be open.
     fn ensure_block(&mut self) {
         if self.note_depth == 0 && self.blocks == 0 && !self.loose {
@@ -390,12 +401,7 @@ impl<'s> Renderer<'s, '_> {
         }
         self.ensure_block();
         let offset = n.start as usize + (self.slice(n).len() - t.len());
-        let (out, flow) = if self.note_depth > 0 {
-            (&mut self.notes, &mut self.note_flow)
-        } else {
-            (&mut self.out, &mut self.text_flow)
-        };
-        push_text(out, flow, t, offset, &mut self.leaks);
+        self.push_source_text(t, offset);
     }
 
     /// `\c`: ends the chapter's notes, reads `\cl`, `\cp` and `\ca` that
@@ -620,12 +626,7 @@ impl<'s> Renderer<'s, '_> {
                         continue;
                     }
                     let offset = m.start as usize + (t.len() - rest.len());
-                    let (out, flow) = if self.note_depth > 0 {
-                        (&mut self.notes, &mut self.note_flow)
-                    } else {
-                        (&mut self.out, &mut self.text_flow)
-                    };
-                    push_text(out, flow, rest, offset, &mut self.leaks);
+                    self.push_source_text(rest, offset);
                 }
             }
         }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
 
-use super::kit::corpus;
+use super::kit::{corpus, repo_zips};
 
 use tx_converter::bundle::MemorySink;
 use tx_converter::tree::SourceTree;
@@ -43,13 +43,7 @@ fn read_zip_entry(zip: &mut zip::ZipArchive<std::fs::File>, name: &str) -> Strin
 #[test]
 fn every_repo_converts_with_the_right_type() {
     let Some(corpus) = corpus() else { return };
-    let mut names: Vec<_> = std::fs::read_dir(corpus.join("repos"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".zip"))
-        .collect();
-    names.sort();
+    let names = repo_zips(&corpus);
     assert!(names.len() >= 30, "{names:?}");
     let out = tempfile::tempdir().unwrap();
     for name in names {

@@ -15,3 +15,15 @@ pub fn corpus() -> Option<PathBuf> {
     eprintln!("skipping: corpus folder {} is absent", dir.display());
     None
 }
+
+/// The archives of `corpus/repos`, by file name, sorted.
+pub fn repo_zips(corpus: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(corpus.join("repos"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".zip"))
+        .collect();
+    names.sort();
+    names
+}

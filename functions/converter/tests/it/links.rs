@@ -10,7 +10,7 @@ use std::path::Path;
 use scraper::{Html, Selector};
 use tx_converter::{Limits, convert_path_to_dir};
 
-use super::kit::corpus;
+use super::kit::{corpus, repo_zips};
 
 /// Links to nothing that are not warned about, per site, as built today; the
 /// ceiling only goes down (issue 10). A site not listed must have none.
@@ -113,13 +113,7 @@ fn check_site(dir: &Path, warnings: &[String]) -> (usize, usize, Vec<String>) {
 #[test]
 fn every_internal_link_of_the_corpus_sites_resolves_or_is_warned_about() {
     let Some(corpus) = corpus() else { return };
-    let mut names: Vec<String> = std::fs::read_dir(corpus.join("repos"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".zip"))
-        .collect();
-    names.sort();
+    let names = repo_zips(&corpus);
     let out = tempfile::tempdir().unwrap();
     let mut total = 0;
     let mut failures = Vec::new();
