@@ -24,6 +24,7 @@ use base64::Engine;
 use reqwest::Url;
 use serde::Deserialize;
 
+use crate::identity::Segment;
 use crate::ports::ForgeKind;
 
 /// Variable holding the registry's JSON.
@@ -212,17 +213,6 @@ pub fn host_key(url: &Url) -> Option<String> {
     Some(format!("{host}:{port}"))
 }
 
-/// Whether `s` can be one segment of a repository path: the characters every
-/// forge allows in user, group and repository names, and never `.`/`..`.
-pub fn is_name_segment(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 100
-        && s != "."
-        && s != ".."
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
 /// A base URL an entry may name: http(s), a host, no credentials, query or
 /// fragment (they would ride along into every URL built from it).
 fn base_url(field: &str, text: &str) -> Result<Url, String> {
@@ -312,7 +302,7 @@ impl ForgeRegistry {
 
     fn entry(raw: RawForge) -> Result<Forge, String> {
         let id = non_empty(raw.id).ok_or("has no \"id\"")?;
-        if !is_name_segment(&id) {
+        if !Segment::is_valid(&id) {
             return Err(format!(
                 "id {id:?} may hold only letters, digits, '-', '_' and '.'"
             ));
@@ -337,7 +327,7 @@ impl ForgeRegistry {
         let mut repos = BTreeMap::new();
         for (name, repo) in raw.repos {
             let segments: Vec<&str> = name.split('/').collect();
-            if segments.len() < 2 || !segments.iter().all(|s| is_name_segment(s)) {
+            if segments.len() < 2 || !segments.iter().all(|s| Segment::is_valid(s)) {
                 return Err(format!("repos key {name:?} is not \"owner/repo\""));
             }
             let s =

@@ -12,6 +12,7 @@ pub mod dynamo_json;
 pub mod filter;
 pub mod forges;
 pub mod http_client;
+pub mod identity;
 pub mod local;
 pub mod ports;
 pub mod signature;

@@ -4,6 +4,7 @@
 use percent_encoding::percent_decode_str;
 use tx_shared::domain::build_log::BUILD_LOG;
 use tx_shared::domain::job::{repo_prefix, site_prefix};
+use tx_shared::identity::Segment;
 
 use crate::error::DeployError;
 
@@ -28,11 +29,7 @@ impl BuildPrefix {
         let trimmed = prefix.strip_suffix('/').unwrap_or(prefix);
         let parts: Vec<&str> = trimmed.split('/').collect();
         match parts.as_slice() {
-            ["u", owner, repo, commit]
-                if [owner, repo, commit]
-                    .iter()
-                    .all(|s| !s.is_empty() && **s != "." && **s != ".." && !s.contains('\\')) =>
-            {
+            ["u", owner, repo, commit] if [owner, repo, commit].iter().all(|s| Segment::is_valid(s)) => {
                 Ok(BuildPrefix {
                     owner: (*owner).to_string(),
                     repo: (*repo).to_string(),

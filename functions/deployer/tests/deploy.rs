@@ -249,16 +249,17 @@ async fn a_late_in_progress_event_does_not_cover_a_finished_build() {
 #[tokio::test]
 async fn s3_events_are_decoded_filtered_and_deduplicated() {
     let f = Fixture::new();
-    let j = finished(job("door43", "my repo", C1, 0), JobResult::Success);
+    let j = finished(job("door43", "my.repo", C1, 0), JobResult::Success);
     f.finished(&j, &bible("en", "English", "ltr")).await;
     let event = s3_event(&[
+        "u/door43/my%2Erepo/1111111111/build_log.json",
+        "u/door43/my.repo/1111111111/build_log.json",
         "u/door43/my+repo/1111111111/build_log.json",
-        "u/door43/my%20repo/1111111111/build_log.json",
-        "u/door43/my+repo/1111111111/01-GEN.html",
+        "u/door43/my.repo/1111111111/01-GEN.html",
         "tx/job/job-1.zip",
     ]);
     handle_s3(event, &f.deps).await.unwrap();
-    let page = f.website_text("u/door43/my repo/1111111111/01-GEN.html").await;
+    let page = f.website_text("u/door43/my.repo/1111111111/01-GEN.html").await;
     assert!(page.contains("In the beginning"));
 }
 

@@ -32,6 +32,8 @@ async fn push_newer(f: &Fixture, job: &Job, commit: &str) {
         output_format: job.output_format.clone(),
         source: job.source.clone(),
         callback: None,
+        default_branch: None,
+        assets: Vec::new(),
         note: format!("now builds {}", &commit[..10]),
     };
     f.jobs
@@ -118,7 +120,7 @@ async fn a_published_commit_keeps_its_pages_when_another_refs_superseded_build_l
     // A branch at C1 too, superseded by C3 before it ran; its first log is late.
     let mut branch = job("door43", "en_ulb", C1, 5);
     branch.job_id = "job-branch".into();
-    branch.git_ref = "refs/heads/draft".into();
+    branch.git_ref = "refs/heads/draft".parse().unwrap();
     branch.coalesce_key = "door43/en_ulb/refs/heads/draft".into();
     f.save_job(&branch).await;
     push_newer(&f, &branch, C3).await;

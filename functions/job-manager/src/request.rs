@@ -145,6 +145,8 @@ fn new_job(req: &JobRequest, deps: &ManagerDeps) -> Job {
         source: String::new(),
         callback: None,
         convert_module: None,
+        default_branch: None,
+        assets: Vec::new(),
         status: JobStatus::Requested,
         attempts: 0,
         created_at: now,
@@ -165,37 +167,12 @@ fn new_job(req: &JobRequest, deps: &ManagerDeps) -> Job {
     job
 }
 
-/// Refuses requests that would make unsafe keys or unusable jobs.
+/// Refuses requests that would make unusable jobs. Owner, name and ref
+/// were read as [`tx_shared::identity`] types when the body was parsed; the
+/// commit is checked by the same module.
 fn validate(req: &JobRequest) -> Result<(), ManagerError> {
-    let name_ok = |s: &str| {
-        !s.is_empty()
-            && s.len() <= 100
-            && s != "."
-            && s != ".."
-            && s.chars()
-                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    };
-    if !name_ok(&req.repo_owner) {
-        return Err(ManagerError::Invalid(format!(
-            "repo_owner {:?} is not a valid name",
-            req.repo_owner
-        )));
-    }
-    if !name_ok(&req.repo_name) {
-        return Err(ManagerError::Invalid(format!(
-            "repo_name {:?} is not a valid name",
-            req.repo_name
-        )));
-    }
-    let c = &req.commit.commit_id;
-    if c.len() < 7 || c.len() > 64 || !c.chars().all(|ch| ch.is_ascii_hexdigit()) {
-        return Err(ManagerError::Invalid(format!(
-            "commit_id {c:?} is not a commit hash"
-        )));
-    }
-    if req.git_ref.trim().is_empty() {
-        return Err(ManagerError::Invalid("ref is empty".into()));
-    }
+    tx_shared::identity::CommitId::parse(&req.commit.commit_id)
+        .map_err(|e| ManagerError::Invalid(format!("commit_id: {e}")))?;
     let s = req.source.as_str();
     if !(s.starts_with("http://") || s.starts_with("https://") || s.starts_with("s3://")) {
         return Err(ManagerError::Invalid(format!(

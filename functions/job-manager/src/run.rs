@@ -71,12 +71,13 @@ pub async fn run_job(job: Job, deps: &ManagerDeps) -> Result<RunOutcome, TableEr
     let request = ConvertRequest {
         job_id: started.job_id.clone(),
         identifier: started.identifier.clone(),
-        repo_name: started.repo_name.clone(),
+        repo_name: started.repo_name.to_string(),
         resource_type: started.resource_type.clone(),
         input_format: started.input_format.clone(),
         output_format: started.output_format.clone(),
         source: started.source.clone(),
         output_key: output_key(&started.job_id),
+        assets: started.assets.clone(),
     };
     let payload = match serde_json::to_value(&request) {
         Ok(p) => p,

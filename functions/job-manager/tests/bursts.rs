@@ -66,10 +66,10 @@ fn deps(jobs: Arc<dyn JobTable>, manifests: Arc<dyn ManifestTable>) -> ManagerDe
 fn request(burst: usize, push: usize) -> JobRequest {
     let repo = format!("r{burst:03}");
     JobRequest {
-        repo_owner: "burst".into(),
-        repo_name: repo.clone(),
+        repo_owner: "burst".parse().unwrap(),
+        repo_name: repo.parse().unwrap(),
         repo_url: Some(format!("https://git.example/burst/{repo}")),
-        git_ref: "refs/heads/master".into(),
+        git_ref: "refs/heads/master".parse().unwrap(),
         commit: CommitInfo {
             commit_id: format!("{burst:04x}{push:04x}{}", "c".repeat(32)),
             ..CommitInfo::default()
@@ -80,6 +80,8 @@ fn request(burst: usize, push: usize) -> JobRequest {
         output_format: None,
         source: format!("https://git.example/burst/{repo}/archive/{burst}-{push}.zip"),
         callback: None,
+        default_branch: None,
+        assets: Vec::new(),
     }
 }
 

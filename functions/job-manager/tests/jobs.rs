@@ -87,10 +87,10 @@ fn ok_converter(req: ConvertRequest) -> Result<Value, String> {
 
 fn request(commit: &str, delivery: &str) -> JobRequest {
     JobRequest {
-        repo_owner: "demo".into(),
-        repo_name: "en_ulb".into(),
+        repo_owner: "demo".parse().unwrap(),
+        repo_name: "en_ulb".parse().unwrap(),
         repo_url: Some("http://forge/demo/en_ulb".into()),
-        git_ref: "refs/heads/master".into(),
+        git_ref: "refs/heads/master".parse().unwrap(),
         commit: CommitInfo {
             commit_id: commit.into(),
             ..CommitInfo::default()
@@ -101,6 +101,8 @@ fn request(commit: &str, delivery: &str) -> JobRequest {
         output_format: None,
         source: format!("http://forge/demo/en_ulb/archive/{commit}.zip"),
         callback: None,
+        default_branch: None,
+        assets: Vec::new(),
     }
 }
 
@@ -150,9 +152,9 @@ async fn newer_push_coalesces_into_the_waiting_job() {
 #[tokio::test]
 async fn invalid_requests_are_refused_before_anything_is_written() {
     let h = harness(ok_converter);
-    let mut bad = request(C1, "d1");
-    bad.repo_owner = "../etc".into();
-    assert!(request_job(bad, &h.deps).await.is_err());
+    let mut bad = serde_json::to_value(request(C1, "d1")).unwrap();
+    bad["repo_owner"] = "../etc".into();
+    assert!(serde_json::from_value::<JobRequest>(bad).is_err());
     let mut bad = request(C1, "d1");
     bad.commit.commit_id = "not-a-sha".into();
     assert!(request_job(bad, &h.deps).await.is_err());

@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::json;
-use tx_shared::forges::{ForgeRegistry, is_name_segment};
+use tx_shared::forges::ForgeRegistry;
 use tx_shared::ports::{CommitStatus, ForgeClient, ForgeError, ForgeKind, StatusState};
 
-use crate::forge_api::is_commit_sha;
+use tx_shared::identity::{CommitId, Segment};
 
 /// The name the statuses are filed under on the forge.
 pub const STATUS_CONTEXT: &str = "tx";
@@ -79,13 +79,13 @@ impl ForgeClient for HttpForgeClient {
             return Err(ForgeError::Unsupported(ForgeKind::Gogs));
         }
         let segments: Vec<&str> = status.repo.split('/').collect();
-        if segments.len() < 2 || !segments.iter().all(|s| is_name_segment(s)) {
+        if segments.len() < 2 || !segments.iter().all(|s| Segment::is_valid(s)) {
             return Err(ForgeError::Invalid(format!(
                 "{:?} is not a repository path",
                 status.repo
             )));
         }
-        if !is_commit_sha(&status.commit_id) {
+        if CommitId::parse_full(&status.commit_id).is_err() {
             return Err(ForgeError::Invalid(format!(
                 "{:?} is not a commit SHA",
                 status.commit_id

@@ -10,8 +10,8 @@ use tx_shared::domain::manifest::{ManifestRow, NormalizedManifest};
 pub fn row_for(job: &Job, manifest: NormalizedManifest, now: DateTime<Utc>) -> ManifestRow {
     ManifestRow {
         repo: format!("{}/{}", job.repo_owner, job.repo_name),
-        repo_owner: job.repo_owner.clone(),
-        repo_name: job.repo_name.clone(),
+        repo_owner: job.repo_owner.to_string(),
+        repo_name: job.repo_name.to_string(),
         language_id: manifest.language.id.clone(),
         language_name: manifest.language.name.clone(),
         resource_id: manifest.resource_id.clone(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tx_shared::ports::{CommitStatus, ForgeClient, ForgeError, StatusState};
 
-use crate::forge_api;
+use tx_shared::identity::CommitId;
 
 /// Upper bound on one status call, whatever the client's own timeouts.
 const REPORT_TIMEOUT: Duration = Duration::from_secs(6);
@@ -30,7 +30,7 @@ pub async fn report(
     target_url: &str,
     description: &str,
 ) -> bool {
-    if !forge_api::is_commit_sha(&target.commit_id) {
+    if CommitId::parse_full(&target.commit_id).is_err() {
         tracing::info!(commit = %target.commit_id, "not a commit SHA (a release filed by tag); commit status not set");
         return false;
     }

@@ -58,10 +58,10 @@ fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
 
 fn finished_job(h: &Harness, result: JobResult, output: Option<&str>) -> Job {
     let request = JobRequest {
-        repo_owner: "Door43-Catalog".into(),
-        repo_name: "ne-ulb".into(),
+        repo_owner: "Door43-Catalog".parse().unwrap(),
+        repo_name: "ne-ulb".parse().unwrap(),
         repo_url: Some(format!("{}/Door43-Catalog/ne-ulb", h.forge_url)),
-        git_ref: "refs/heads/master".into(),
+        git_ref: "refs/heads/master".parse().unwrap(),
         commit: CommitInfo {
             commit_id: SHA.into(),
             committed_by: Some("phillip-hopper".into()),
@@ -73,6 +73,8 @@ fn finished_job(h: &Harness, result: JobResult, output: Option<&str>) -> Job {
         output_format: Some("html".into()),
         source: format!("{}/Door43-Catalog/ne-ulb/archive/{SHA}.zip", h.forge_url),
         callback: Some("http://api.test/client/callback?forge=gitea".into()),
+        default_branch: None,
+        assets: Vec::new(),
     };
     let mut job = job_for(&request, "job-7");
     job.status = JobStatus::Finished;

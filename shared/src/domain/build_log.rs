@@ -136,10 +136,10 @@ impl BuildLog {
         BuildLog {
             job_id: job.job_id.clone(),
             identifier: job.identifier.clone(),
-            repo_owner: job.repo_owner.clone(),
-            repo_name: job.repo_name.clone(),
+            repo_owner: job.repo_owner.to_string(),
+            repo_name: job.repo_name.to_string(),
             repo_url: job.repo_url.clone(),
-            git_ref: job.git_ref.clone(),
+            git_ref: job.git_ref.full(),
             commit_id: job.commit.commit_id.clone(),
             committed_by: job.commit.committed_by.clone(),
             commit_url: job.commit.commit_url.clone(),

@@ -24,6 +24,10 @@ pub struct ConvertRequest {
     pub source: String,
     /// Key in the CDN bucket where the output zip goes (`tx/job/<id>.zip`).
     pub output_key: String,
+    /// A release's assets: published as downloads, or as the site when one
+    /// is a prebuilt site bundle.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<super::job_request::ReleaseAsset>,
 }
 
 /// Answer of a converter invocation, as tX's converters answered.
@@ -60,4 +64,32 @@ pub mod output_files {
     pub const MANIFEST_YAML: &str = "manifest.yaml";
     /// Navigation data ([`crate::domain::navigation::Navigation`]).
     pub const INDEX_JSON: &str = "index.json";
+    /// A release's downloads ([`super::Downloads`]); absent for other builds.
+    pub const DOWNLOADS_JSON: &str = "downloads.json";
+    /// The folder of the output that holds a release's asset files.
+    pub const DOWNLOADS_DIR: &str = "downloads/";
+}
+
+/// What a release build publishes besides (or instead of) converted pages:
+/// `downloads.json` at the root of the output.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Downloads {
+    /// The asset published as the site itself, when one was a prebuilt site
+    /// bundle: the deployer then copies every file as it is, templating none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prebuilt: Option<String>,
+    /// Every asset, in the release's order.
+    #[serde(default)]
+    pub files: Vec<Download>,
+}
+
+/// One downloadable asset of a release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Download {
+    /// The asset's name.
+    pub name: String,
+    /// Where it is, relative to the build folder (`downloads/<name>`).
+    pub path: String,
+    /// Bytes.
+    pub size: u64,
 }

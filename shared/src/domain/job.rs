@@ -8,6 +8,9 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::job_request::ReleaseAsset;
+use crate::identity::{GitRef, Segment};
+
 /// Where a job is in its life. Only the job manager moves it forward, and only
 /// with a conditional write, so a redelivered event can never run a job twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -107,12 +110,12 @@ pub struct Job {
     /// `owner/repo`: partition key of the `repo` index.
     pub repo: String,
     /// Forge user or organisation.
-    pub repo_owner: String,
+    pub repo_owner: Segment,
     /// Repository name.
-    pub repo_name: String,
-    /// The pushed ref (`refs/heads/master`, `refs/tags/v1`).
+    pub repo_name: Segment,
+    /// The pushed ref (`refs/heads/master`, `refs/tags/v1`, `refs/pull/7/head`).
     #[serde(rename = "ref")]
-    pub git_ref: String,
+    pub git_ref: GitRef,
     /// The commit being built, with what the forge said about it.
     #[serde(flatten)]
     pub commit: CommitInfo,
@@ -137,6 +140,12 @@ pub struct Job {
     /// Where the manager POSTs the finished job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback: Option<String>,
+    /// The repository's default branch, as the forge named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_branch: Option<String>,
+    /// A release's assets (see [`ReleaseAsset`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<ReleaseAsset>,
     /// The converter function chosen by the module registry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub convert_module: Option<String>,

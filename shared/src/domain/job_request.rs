@@ -7,20 +7,21 @@
 use serde::{Deserialize, Serialize};
 
 use super::job::{CommitInfo, Job, commit10};
+use crate::identity::{GitRef, Segment};
 
 /// Body of `POST /tx/job`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobRequest {
     /// Forge user or organisation.
-    pub repo_owner: String,
+    pub repo_owner: Segment,
     /// Repository name.
-    pub repo_name: String,
+    pub repo_name: Segment,
     /// Browse URL of the repository.
     #[serde(default)]
     pub repo_url: Option<String>,
-    /// The pushed ref (`refs/heads/master`).
+    /// The pushed ref (`refs/heads/master`, `refs/tags/v1`, `refs/pull/7/head`).
     #[serde(rename = "ref")]
-    pub git_ref: String,
+    pub git_ref: GitRef,
     /// The commit to build.
     #[serde(flatten)]
     pub commit: CommitInfo,
@@ -41,12 +42,32 @@ pub struct JobRequest {
     /// Where to POST the finished job.
     #[serde(default)]
     pub callback: Option<String>,
+    /// The repository's default branch as the forge named it (the landing
+    /// page follows it); `None` when the payload did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_branch: Option<String>,
+    /// A release's assets, to publish as downloads (or, for a prebuilt site
+    /// bundle, as the site). Their URLs were built from the registry entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<ReleaseAsset>,
+}
+
+/// One file attached to a release, as the converter fetches it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseAsset {
+    /// File name as the release shows it (a single path segment).
+    pub name: String,
+    /// Download URL, built from the forge registry entry and the asset id.
+    pub url: String,
+    /// Size the forge reported, if any (checked against the limits before download).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
 }
 
 impl JobRequest {
     /// `owner/repo/ref`: requested jobs with the same key are coalesced.
     pub fn coalesce_key(&self) -> String {
-        format!("{}/{}/{}", self.repo_owner, self.repo_name, self.git_ref)
+        format!("{}/{}/{}", self.repo_owner, self.repo_name, self.git_ref.full())
     }
 }
 
@@ -78,6 +99,10 @@ pub struct NewerCommit {
     pub source: String,
     /// Where the finished job is posted.
     pub callback: Option<String>,
+    /// The repository's default branch; `None` keeps the job's.
+    pub default_branch: Option<String>,
+    /// The release's assets.
+    pub assets: Vec<ReleaseAsset>,
     /// The line appended to the job's log.
     pub note: String,
 }
@@ -100,6 +125,8 @@ impl NewerCommit {
             output_format: req.output_format.clone().unwrap_or_else(|| "html".into()),
             source: req.source.clone(),
             callback: req.callback.clone(),
+            default_branch: req.default_branch.clone(),
+            assets: req.assets.clone(),
             note,
         }
     }
@@ -118,6 +145,10 @@ impl NewerCommit {
         job.output_format = self.output_format.clone();
         job.source = self.source.clone();
         job.callback = self.callback.clone();
+        if self.default_branch.is_some() {
+            job.default_branch = self.default_branch.clone();
+        }
+        job.assets = self.assets.clone();
         job.log.push(self.note.clone());
     }
 }

@@ -396,6 +396,8 @@ fn newer_commit(c: char) -> NewerCommit {
         output_format: "html".to_string(),
         source: format!("https://git.example/{QS_REPO}/archive/{c}.zip"),
         callback: None,
+        default_branch: None,
+        assets: Vec::new(),
         note: format!("now builds {c}"),
     }
 }

@@ -32,6 +32,7 @@ fn request(source: &str, key: &str) -> ConvertRequest {
         output_format: "html".into(),
         source: source.into(),
         output_key: key.into(),
+        assets: Vec::new(),
     }
 }
 

@@ -110,8 +110,8 @@ impl Fixture {
         self.manifests
             .put(&ManifestRow {
                 repo: job.repo.clone(),
-                repo_owner: job.repo_owner.clone(),
-                repo_name: job.repo_name.clone(),
+                repo_owner: job.repo_owner.to_string(),
+                repo_name: job.repo_name.to_string(),
                 language_id: manifest.language.id.clone(),
                 language_name: manifest.language.name.clone(),
                 resource_id: manifest.resource_id.clone(),
@@ -147,9 +147,9 @@ pub fn job(owner: &str, repo: &str, commit: &str, minutes: i64) -> Job {
         job_id: format!("job-{commit}"),
         identifier: format!("{owner}/{repo}/{}", &commit[..commit.len().min(10)]),
         repo: format!("{owner}/{repo}"),
-        repo_owner: owner.into(),
-        repo_name: repo.into(),
-        git_ref: "refs/heads/master".into(),
+        repo_owner: owner.parse().unwrap(),
+        repo_name: repo.parse().unwrap(),
+        git_ref: "refs/heads/master".parse().unwrap(),
         commit: CommitInfo {
             commit_id: commit.into(),
             committed_by: Some("Translator".into()),
@@ -166,6 +166,8 @@ pub fn job(owner: &str, repo: &str, commit: &str, minutes: i64) -> Job {
         source: "https://git.example/archive.zip".into(),
         callback: None,
         convert_module: None,
+        default_branch: None,
+        assets: Vec::new(),
         status: JobStatus::Requested,
         attempts: 0,
         created_at: created,

@@ -7,10 +7,11 @@
 use tx_shared::domain::job::CommitInfo;
 use tx_shared::forges::Forge;
 
-use super::{BuildTrigger, ForgeEvent, ParseError, commit_sha, repo_identity, required};
+use super::{BuildTrigger, ForgeEvent, ParseError, commit_sha, repo_identity, required, tag_name};
 use crate::archive::archive_url;
 use crate::forge::Delivery;
 use crate::payload::Create;
+use tx_shared::identity::GitRef;
 
 /// Reads a create event.
 pub fn parse(delivery: &Delivery, forge: &Forge, create: Create) -> Result<ForgeEvent, ParseError> {
@@ -29,10 +30,16 @@ pub fn parse(delivery: &Delivery, forge: &Forge, create: Create) -> Result<Forge
     };
     let commit_id = commit_sha(event, "sha", sha)?;
     let repo = repo_identity(event, forge, create.repository.as_ref())?;
-    let git_ref = if name.starts_with("refs/") {
-        name.to_string()
-    } else {
-        format!("refs/tags/{name}")
+    let git_ref = match name.strip_prefix("refs/tags/") {
+        Some(short) => GitRef::Tag(tag_name(event, "ref", short)?),
+        None if name.starts_with("refs/") => {
+            return Err(ParseError::Invalid {
+                event: event.to_string(),
+                field: "ref",
+                value: name.to_string(),
+            });
+        }
+        None => GitRef::Tag(tag_name(event, "ref", name)?),
     };
     Ok(ForgeEvent::Build(Box::new(BuildTrigger {
         forge: forge.kind,

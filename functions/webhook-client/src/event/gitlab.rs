@@ -8,16 +8,22 @@ use tx_shared::domain::job::CommitInfo;
 use tx_shared::forges::Forge;
 
 use super::{
-    BuildTrigger, ForgeEvent, ParseError, commit_sha, message, own_link, required, segment, tag_name,
+    BuildTrigger, ForgeEvent, ParseError, built_ref, commit_sha, message, own_link, required, segment,
+    tag_name,
 };
 use crate::archive::archive_url;
 use crate::forge::Delivery;
-use crate::forge_api::{is_commit_sha, is_null_sha};
+use crate::forge_api::is_null_sha;
 use crate::payload::{GitlabProject, GitlabPush, GitlabRelease};
+use tx_shared::identity::{CommitId, GitRef, Segment};
+
+fn is_commit_sha(s: &str) -> bool {
+    CommitId::parse_full(s).is_ok()
+}
 
 struct Project {
-    owner: String,
-    name: String,
+    owner: Segment,
+    name: Segment,
     web_url: String,
     path: String,
 }
@@ -54,7 +60,7 @@ fn trigger(
     delivery: &Delivery,
     forge: &Forge,
     p: Project,
-    git_ref: String,
+    git_ref: GitRef,
     commit: CommitInfo,
     source: String,
 ) -> BuildTrigger {
@@ -85,6 +91,11 @@ pub fn push(delivery: &Delivery, forge: &Forge, push: GitlabPush) -> Result<Forg
     if is_null_sha(after) && checkout.is_none_or(is_null_sha) {
         return Ok(ForgeEvent::Ignored(format!("ignored: deleted ref {git_ref}")));
     }
+    let Some(git_ref) = built_ref(&git_ref) else {
+        return Ok(ForgeEvent::Ignored(format!(
+            "ignored: {git_ref} is not a branch or tag"
+        )));
+    };
     let p = project(event, forge, push.project.as_ref())?;
     let commit_id = match checkout {
         Some(sha) => commit_sha(event, "checkout_sha", sha)?,
@@ -173,7 +184,7 @@ pub fn release(delivery: &Delivery, forge: &Forge, release: GitlabRelease) -> Re
         delivery,
         forge,
         p,
-        format!("refs/tags/{tag}"),
+        GitRef::Tag(tag),
         commit,
         source,
     ))))

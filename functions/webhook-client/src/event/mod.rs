@@ -12,11 +12,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tx_shared::domain::job::CommitInfo;
 use tx_shared::domain::job_request::JobRequest;
-use tx_shared::forges::{Forge, is_name_segment};
+use tx_shared::forges::Forge;
+use tx_shared::identity::{CommitId, GitRef, IdentityError, RefName, Segment};
 use tx_shared::ports::ForgeKind;
 
 use crate::forge::Delivery;
-use crate::forge_api;
 use crate::payload::{Ping, Repository};
 
 /// Why a payload could not be read.
@@ -59,16 +59,16 @@ pub struct BuildTrigger {
     /// The registry entry the delivery was matched to (statuses go there).
     pub forge_id: String,
     /// Forge user or organisation (a path segment of the site).
-    pub owner: String,
+    pub owner: Segment,
     /// Repository name (a path segment of the site).
-    pub repo: String,
+    pub repo: Segment,
     /// Browse URL of the repository, built from the registry entry.
     pub repo_url: String,
     /// The repository as the forge's API names it (`owner/repo`, or a GitLab
     /// project path).
     pub status_repo: String,
-    /// The full ref (`refs/heads/master`, `refs/tags/v1`).
-    pub git_ref: String,
+    /// The ref built (`refs/heads/master`, `refs/tags/v1`, a pull request).
+    pub git_ref: GitRef,
     /// The commit and what the forge said about it.
     pub commit: CommitInfo,
     /// What the converter downloads.
@@ -80,12 +80,12 @@ pub struct BuildTrigger {
 impl BuildTrigger {
     /// The branch name, when a branch was pushed.
     pub fn branch(&self) -> Option<&str> {
-        self.git_ref.strip_prefix("refs/heads/")
+        self.git_ref.branch_name()
     }
 
     /// Whether a tag was pushed, created or released.
     pub fn is_tag(&self) -> bool {
-        self.git_ref.starts_with("refs/tags/")
+        self.git_ref.is_tag()
     }
 
     /// The job request for this build, calling back to `callback`.
@@ -102,6 +102,8 @@ impl BuildTrigger {
             output_format: Some("html".to_string()),
             source: self.source.clone(),
             callback: Some(callback),
+            default_branch: None,
+            assets: Vec::new(),
         }
     }
 }
@@ -243,31 +245,30 @@ pub(crate) fn required<'a>(
         })
 }
 
-/// Checks that a name can be one path segment of the site (`u/<owner>/<repo>/`)
-/// and of a URL built for the forge: the characters every forge allows in
-/// user and repository names, never `.`/`..`.
-pub(crate) fn segment(event: &str, field: &'static str, value: &str) -> Result<String, ParseError> {
-    if is_name_segment(value) {
-        Ok(value.to_string())
-    } else {
-        Err(ParseError::Invalid {
-            event: event.to_string(),
-            field,
-            value: value.to_string(),
-        })
-    }
+/// A name as one path segment of the site (`u/<owner>/<repo>/`) and of a
+/// URL built for the forge ([`Segment`]).
+pub(crate) fn segment(event: &str, field: &'static str, value: &str) -> Result<Segment, ParseError> {
+    Segment::parse(field, value).map_err(|e| invalid(event, field, e))
 }
 
-/// A tag name that can be placed in a built URL.
-pub(crate) fn tag_name(event: &str, field: &'static str, value: &str) -> Result<String, ParseError> {
-    if forge_api::is_git_ref_name(value) {
-        Ok(value.to_string())
-    } else {
-        Err(ParseError::Invalid {
-            event: event.to_string(),
-            field,
-            value: value.to_string(),
-        })
+/// The ref a push names, when it is one the pipeline builds (a branch or a
+/// tag; notes, stashes and other namespaces are not).
+pub(crate) fn built_ref(full: &str) -> Option<GitRef> {
+    GitRef::parse(full)
+        .ok()
+        .filter(|r| !matches!(r, GitRef::PullRequest(_)))
+}
+
+/// A tag name that can be placed in a built URL ([`RefName`]).
+pub(crate) fn tag_name(event: &str, field: &'static str, value: &str) -> Result<RefName, ParseError> {
+    RefName::parse(value).map_err(|e| invalid(event, field, e))
+}
+
+fn invalid(event: &str, field: &'static str, e: IdentityError) -> ParseError {
+    ParseError::Invalid {
+        event: event.to_string(),
+        field,
+        value: e.value,
     }
 }
 
@@ -281,24 +282,18 @@ pub(crate) fn own_link(forge: &Forge, given: Option<&str>, built: String) -> Str
         .unwrap_or(built)
 }
 
-/// A commit id the pipeline can build: a full SHA.
+/// A commit id the pipeline can build: a full SHA, lower-case.
 pub(crate) fn commit_sha(event: &str, field: &'static str, value: &str) -> Result<String, ParseError> {
-    if forge_api::is_commit_sha(value) {
-        Ok(value.to_ascii_lowercase())
-    } else {
-        Err(ParseError::Invalid {
-            event: event.to_string(),
-            field,
-            value: value.to_string(),
-        })
-    }
+    CommitId::parse_full(value)
+        .map(|c| c.to_string())
+        .map_err(|e| invalid(event, field, e))
 }
 
 /// Who owns a Gitea/Gogs/GitHub repository, its name and its browse URL
 /// (built from the registry entry, never the payload's).
 pub(crate) struct RepoIdentity {
-    pub owner: String,
-    pub name: String,
+    pub owner: Segment,
+    pub name: Segment,
     pub html_url: String,
 }
 

@@ -3,11 +3,14 @@
 use tx_shared::domain::job::CommitInfo;
 use tx_shared::forges::Forge;
 
-use super::{BuildTrigger, ForgeEvent, ParseError, commit_sha, message, own_link, repo_identity, required};
+use super::{
+    BuildTrigger, ForgeEvent, ParseError, built_ref, commit_sha, message, own_link, repo_identity, required,
+};
 use crate::archive::archive_url;
 use crate::forge::Delivery;
-use crate::forge_api::{self, is_null_sha};
+use crate::forge_api::is_null_sha;
 use crate::payload::{Commit, Push};
+use tx_shared::identity::CommitId;
 
 /// Reads a push. A deleted ref is ignored (there is nothing to build).
 pub fn parse(delivery: &Delivery, forge: &Forge, push: Push) -> Result<ForgeEvent, ParseError> {
@@ -17,6 +20,11 @@ pub fn parse(delivery: &Delivery, forge: &Forge, push: Push) -> Result<ForgeEven
     if push.deleted || is_null_sha(after) {
         return Ok(ForgeEvent::Ignored(format!("ignored: deleted ref {git_ref}")));
     }
+    let Some(git_ref) = built_ref(&git_ref) else {
+        return Ok(ForgeEvent::Ignored(format!(
+            "ignored: {git_ref} is not a branch or tag"
+        )));
+    };
     let after = required(event, "after", Some(after))?;
     let repo = repo_identity(event, forge, push.repository.as_ref())?;
 
@@ -24,7 +32,7 @@ pub fn parse(delivery: &Delivery, forge: &Forge, push: Push) -> Result<ForgeEven
     // commit it points at, which is what archives and statuses want.
     let head_commit_id = push.head_commit.as_ref().and_then(|c| c.id.as_deref());
     let commit_id = match head_commit_id {
-        Some(id) if git_ref.starts_with("refs/tags/") && forge_api::is_commit_sha(id) => {
+        Some(id) if git_ref.is_tag() && CommitId::parse_full(id).is_ok() => {
             commit_sha(event, "head_commit.id", id)?
         }
         _ => commit_sha(event, "after", after)?,

@@ -15,8 +15,8 @@ use super::{
 };
 use crate::archive::{archive_url, release_asset_url};
 use crate::forge::Delivery;
-use crate::forge_api;
 use crate::payload::ReleaseEvent;
+use tx_shared::identity::{CommitId, GitRef};
 
 /// Reads a release event; only `published` releases are built.
 pub fn parse(delivery: &Delivery, forge: &Forge, event_body: ReleaseEvent) -> Result<ForgeEvent, ParseError> {
@@ -34,7 +34,7 @@ pub fn parse(delivery: &Delivery, forge: &Forge, event_body: ReleaseEvent) -> Re
         return Ok(ForgeEvent::Ignored(format!("ignored: draft release {tag}")));
     }
     let commit_id = match release.target_commitish.as_deref().map(str::trim) {
-        Some(target) if forge_api::is_commit_sha(target) => {
+        Some(target) if CommitId::parse_full(target).is_ok() => {
             commit_sha(event, "release.target_commitish", target)?
         }
         other => {
@@ -44,8 +44,8 @@ pub fn parse(delivery: &Delivery, forge: &Forge, event_body: ReleaseEvent) -> Re
             )));
         }
     };
-    let tag = tag_name(event, "release.tag_name", tag)?;
-    let tag = tag.as_str();
+    let tag_ref = tag_name(event, "release.tag_name", tag)?;
+    let tag = tag_ref.as_str();
     let repo = repo_identity(event, forge, event_body.repository.as_ref())?;
     let source = release_asset_url(forge, &repo.path(), tag, &release.assets)
         .unwrap_or_else(|| archive_url(forge, &repo.path(), tag));
@@ -74,7 +74,7 @@ pub fn parse(delivery: &Delivery, forge: &Forge, event_body: ReleaseEvent) -> Re
         owner: repo.owner,
         repo: repo.name,
         repo_url: repo.html_url,
-        git_ref: format!("refs/tags/{tag}"),
+        git_ref: GitRef::Tag(tag_ref.clone()),
         delivery_id: delivery.delivery_id.clone(),
     })))
 }

@@ -155,6 +155,8 @@ pub fn job_for(request: &JobRequest, job_id: &str) -> Job {
         output_format: request.output_format.clone().unwrap_or_else(|| "html".into()),
         source: request.source.clone(),
         callback: request.callback.clone(),
+        default_branch: request.default_branch.clone(),
+        assets: request.assets.clone(),
         convert_module: None,
         status: JobStatus::Requested,
         attempts: 0,
