@@ -67,8 +67,7 @@ pub async fn deliver(job: Job, retry: Retry, deps: &ManagerDeps) -> (Delivery, J
     if !delivery.is_settled() || !job.callback_pending {
         return (delivery, job);
     }
-    let mut settled = job.clone();
-    settled.callback_pending = false;
+    let settled = job.callback_settled();
     match deps.jobs.update(&settled, job.version).await {
         Ok(stored) => (delivery, stored),
         Err(TableError::Conflict(_)) => (delivery, job),

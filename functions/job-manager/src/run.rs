@@ -10,7 +10,7 @@
 use chrono::Duration;
 use tx_shared::domain::convert::ConvertRequest;
 use tx_shared::domain::convert::ConvertResult;
-use tx_shared::domain::job::{Job, JobResult, JobStatus, output_key};
+use tx_shared::domain::job::{Job, JobStatus, output_key};
 use tx_shared::ports::{InvokeError, TableError};
 
 use crate::callback::{Retry, deliver};
@@ -38,22 +38,12 @@ pub async fn run_job(job: Job, deps: &ManagerDeps) -> Result<RunOutcome, TableEr
         return Ok(RunOutcome::NotClaimed);
     }
     let now = deps.clock.now();
-    let mut claim = job.clone();
-    claim.status = JobStatus::Started;
-    claim.attempts += 1;
-    claim.started_at = Some(now);
-    claim.deadline = Some(now + Duration::from_std(deps.config.job_timeout).unwrap_or(Duration::minutes(15)));
     let module = deps
         .registry
         .pick(&job.resource_type, &job.input_format, &job.output_format)
         .cloned();
-    claim.convert_module = module.as_ref().map(|m| m.name.clone());
-    claim.log.push(format!(
-        "{}: started attempt {} with {}",
-        tx_shared::time::format(&now),
-        claim.attempts,
-        claim.convert_module.as_deref().unwrap_or("no converter")
-    ));
+    let timeout = Duration::from_std(deps.config.job_timeout).unwrap_or(Duration::minutes(15));
+    let claim = job.claimed(now, timeout, module.as_ref().map(|m| m.name.as_str()));
     let started = match deps.jobs.update(&claim, job.version).await {
         Ok(j) => j,
         Err(TableError::Conflict(_)) => return Ok(RunOutcome::NotClaimed),
@@ -117,39 +107,7 @@ fn failed(message: String) -> ConvertResult {
 /// Records the converter's result on the started job (with its callback
 /// pending, in the same write), then delivers the callback.
 async fn finish(started: Job, result: ConvertResult, deps: &ManagerDeps) -> Result<RunOutcome, TableError> {
-    let now = deps.clock.now();
-    let mut done = started.clone();
-    let outcome = JobResult::from_counts(result.success, result.warnings.len(), result.errors.len());
-    done.status = JobStatus::Finished;
-    done.result = Some(outcome);
-    done.ended_at = Some(now);
-    done.deadline = None;
-    done.log.extend(result.log);
-    done.log.push(format!(
-        "{}: finished: {}",
-        tx_shared::time::format(&now),
-        outcome.as_str()
-    ));
-    done.warnings = result.warnings;
-    done.errors = result.errors;
-    done.output = if result.success { result.output } else { None };
-    if let Some(rt) = result.resource_type {
-        done.resource_type = rt;
-    }
-    if let Some(f) = result.input_format {
-        done.input_format = f;
-    }
-    done.callback_pending = done.callback.is_some();
-    done.message = Some(match outcome {
-        JobResult::Failed => done
-            .errors
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "conversion failed".into()),
-        JobResult::Errors => format!("converted with {} error(s)", done.errors.len()),
-        JobResult::Warnings => format!("converted with {} warning(s)", done.warnings.len()),
-        JobResult::Success => "converted".into(),
-    });
+    let done = started.finished(deps.clock.now(), result);
     let stored = match deps.jobs.update(&done, started.version).await {
         Ok(j) => j,
         Err(TableError::Conflict(_)) => {
@@ -202,10 +160,7 @@ pub(crate) async fn return_to_queue(
     note: String,
     deps: &ManagerDeps,
 ) -> Result<Requeued, TableError> {
-    let mut again = started.clone();
-    again.status = JobStatus::Requested;
-    again.deadline = None;
-    again.log.push(note);
+    let again = started.requeued(note);
     for _ in 0..REQUEUE_TRIES {
         let slot = deps.jobs.queue_slot(&started.coalesce_key).await?;
         if let Some(newer) = slot.queued().filter(|q| q.job_id != started.job_id) {
@@ -236,14 +191,7 @@ async fn cancel_superseded(started: &Job, newer: &Job, deps: &ManagerDeps) -> Re
         newer.commit10(),
         started.attempts
     );
-    let mut done = started.clone();
-    done.status = JobStatus::Cancelled;
-    done.ended_at = Some(now);
-    done.deadline = None;
-    done.log
-        .push(format!("{}: {message}", tx_shared::time::format(&now)));
-    done.message = Some(message);
-    done.callback_pending = done.callback.is_some();
+    let done = started.cancelled(now, message);
     match deps.jobs.update(&done, started.version).await {
         Ok(stored) => Ok(Requeued::Superseded(
             deliver(stored, Retry::ON_FINISH, deps).await.1,
@@ -256,17 +204,7 @@ async fn cancel_superseded(started: &Job, newer: &Job, deps: &ManagerDeps) -> Re
 /// Marks a job finished/failed with `message` (the sweep's last word) and
 /// posts its callback. Conditional on `job.version`.
 pub async fn fail_job(job: &Job, message: String, deps: &ManagerDeps) -> Result<Option<Job>, TableError> {
-    let mut done = job.clone();
-    let now = deps.clock.now();
-    done.status = JobStatus::Finished;
-    done.result = Some(JobResult::Failed);
-    done.ended_at = Some(now);
-    done.deadline = None;
-    done.errors.push(message.clone());
-    done.log
-        .push(format!("{}: failed: {message}", tx_shared::time::format(&now)));
-    done.message = Some(message);
-    done.callback_pending = done.callback.is_some();
+    let done = job.failed(deps.clock.now(), message);
     match deps.jobs.update(&done, job.version).await {
         Ok(stored) => Ok(Some(deliver(stored, Retry::ON_FINISH, deps).await.1)),
         Err(TableError::Conflict(_)) => Ok(None),

@@ -146,9 +146,7 @@ async fn resend_callbacks(
             continue;
         }
         if age >= CALLBACK_GIVE_UP {
-            let mut given_up = job.clone();
-            given_up.callback_pending = false;
-            given_up.log.push(format!(
+            let given_up = job.callback_given_up(format!(
                 "{}: callback not delivered within {} h; given up",
                 tx_shared::time::format(&now),
                 CALLBACK_GIVE_UP.num_hours()

@@ -3,6 +3,7 @@
 pub mod build_log;
 pub mod convert;
 pub mod job;
+mod job_state;
 pub mod job_request;
 pub mod manifest;
 pub mod navigation;

@@ -1,0 +1,114 @@
+//! How a job moves through its life: every state change is a method here,
+//! so what a claim, a finish, a requeue or a cancellation sets (and clears)
+//! is written once. Each returns the changed copy; the caller writes it
+//! conditionally on the version it read ([`JobTable::update`]), so a change
+//! made here is never half applied.
+//!
+//! [`JobTable::update`]: crate::ports::JobTable::update
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::convert::ConvertResult;
+use super::job::{Job, JobResult, JobStatus};
+use crate::time::format;
+
+impl Job {
+    /// Claimed by a runner: `started`, one more attempt, with `module` (the
+    /// converter picked, if any) and a deadline of `now + timeout`.
+    pub fn claimed(&self, now: DateTime<Utc>, timeout: Duration, module: Option<&str>) -> Job {
+        let mut claim = self.clone();
+        claim.status = JobStatus::Started;
+        claim.attempts += 1;
+        claim.started_at = Some(now);
+        claim.deadline = Some(now + timeout);
+        claim.convert_module = module.map(str::to_string);
+        claim.log.push(format!(
+            "{}: started attempt {} with {}",
+            format(&now),
+            claim.attempts,
+            module.unwrap_or("no converter")
+        ));
+        claim
+    }
+
+    /// Finished with what the converter reported; its callback becomes owed.
+    pub fn finished(&self, now: DateTime<Utc>, result: ConvertResult) -> Job {
+        let outcome = JobResult::from_counts(result.success, result.warnings.len(), result.errors.len());
+        let mut done = self.ended(now, JobStatus::Finished);
+        done.result = Some(outcome);
+        done.log.extend(result.log);
+        done.log
+            .push(format!("{}: finished: {}", format(&now), outcome.as_str()));
+        done.warnings = result.warnings;
+        done.errors = result.errors;
+        done.output = if result.success { result.output } else { None };
+        if let Some(rt) = result.resource_type {
+            done.resource_type = rt;
+        }
+        if let Some(f) = result.input_format {
+            done.input_format = f;
+        }
+        done.message = Some(match outcome {
+            JobResult::Failed => done
+                .errors
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "conversion failed".into()),
+            JobResult::Errors => format!("converted with {} error(s)", done.errors.len()),
+            JobResult::Warnings => format!("converted with {} warning(s)", done.warnings.len()),
+            JobResult::Success => "converted".into(),
+        });
+        done
+    }
+
+    /// Finished as failed, for `message` (the sweep's or the manager's last word).
+    pub fn failed(&self, now: DateTime<Utc>, message: String) -> Job {
+        let mut done = self.ended(now, JobStatus::Finished);
+        done.result = Some(JobResult::Failed);
+        done.errors.push(message.clone());
+        done.log.push(format!("{}: failed: {message}", format(&now)));
+        done.message = Some(message);
+        done
+    }
+
+    /// Cancelled (superseded by a newer commit of its ref), for `message`.
+    pub fn cancelled(&self, now: DateTime<Utc>, message: String) -> Job {
+        let mut done = self.ended(now, JobStatus::Cancelled);
+        done.log.push(format!("{}: {message}", format(&now)));
+        done.message = Some(message);
+        done
+    }
+
+    /// Back to `requested` after an attempt that could not run, `note` logged.
+    pub fn requeued(&self, note: String) -> Job {
+        let mut again = self.clone();
+        again.status = JobStatus::Requested;
+        again.deadline = None;
+        again.log.push(note);
+        again
+    }
+
+    /// The callback was answered for good: nothing is owed any more.
+    pub fn callback_settled(&self) -> Job {
+        let mut settled = self.clone();
+        settled.callback_pending = false;
+        settled
+    }
+
+    /// The callback is no longer retried, `note` logged.
+    pub fn callback_given_up(&self, note: String) -> Job {
+        let mut given_up = self.callback_settled();
+        given_up.log.push(note);
+        given_up
+    }
+
+    /// Over at `now` in `status`: no deadline, callback owed when there is one.
+    fn ended(&self, now: DateTime<Utc>, status: JobStatus) -> Job {
+        let mut done = self.clone();
+        done.status = status;
+        done.ended_at = Some(now);
+        done.deadline = None;
+        done.callback_pending = done.callback.is_some();
+        done
+    }
+}
