@@ -3,6 +3,8 @@
 //! built for, so a forge, or anything answering for it, cannot send tX (and
 //! a token or a download) to another host, such as an internal service.
 
+use std::time::Duration;
+
 use reqwest::redirect::{Attempt, Policy};
 
 use crate::forges::host_key;
@@ -56,4 +58,97 @@ fn github_download(first: &reqwest::Url, next: &reqwest::Url) -> bool {
 /// A client builder with [`same_host_redirects`]; callers add their timeouts.
 pub fn builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder().redirect(same_host_redirects())
+}
+
+/// What an outbound client is for, which fixes its timeouts: one home for
+/// them, so no function waits on a forge longer than its role allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Source archives and release assets: large bodies, so a generous
+    /// total, but a forge that stops sending (a trickle, a hung proxy) is
+    /// given up after [`Role::idle`] without a byte, in seconds rather than
+    /// minutes, so it cannot hold a runner for the whole total.
+    Download,
+    /// Forge APIs, callbacks and the job API: small bodies, answered fast
+    /// or not at all.
+    Api,
+}
+
+impl Role {
+    /// Longest wait for a TCP (and TLS) connection.
+    pub fn connect(self) -> Duration {
+        match self {
+            Role::Download => Duration::from_secs(5),
+            Role::Api => Duration::from_secs(3),
+        }
+    }
+
+    /// Longest wait between two reads of the response.
+    pub fn idle(self) -> Duration {
+        match self {
+            Role::Download => Duration::from_secs(15),
+            Role::Api => Duration::from_secs(5),
+        }
+    }
+
+    /// Longest a whole request may take.
+    pub fn total(self) -> Duration {
+        match self {
+            Role::Download => Duration::from_secs(600),
+            Role::Api => Duration::from_secs(10),
+        }
+    }
+}
+
+/// A client for `role`: [`same_host_redirects`] and the role's timeouts.
+pub fn client(role: Role) -> reqwest::Result<reqwest::Client> {
+    builder()
+        .connect_timeout(role.connect())
+        .read_timeout(role.idle())
+        .timeout(role.total())
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::time::Instant;
+
+    use super::*;
+
+    /// A forge that sends its headers and one byte, then nothing: the
+    /// client gives up after the idle timeout, long before the total.
+    #[tokio::test]
+    async fn a_trickling_forge_fails_after_the_idle_timeout() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stall = Role::Api.idle() + Duration::from_secs(3);
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nx");
+            std::thread::sleep(stall);
+        });
+        let started = Instant::now();
+        let client = client(Role::Api).unwrap();
+        let outcome = match client.get(format!("http://{addr}/archive.zip")).send().await {
+            Ok(response) => response.bytes().await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        let waited = started.elapsed();
+        let err = outcome.expect_err("a stalled body is an error");
+        assert!(err.is_timeout() || err.is_body(), "{err}");
+        assert!(
+            waited >= Role::Api.idle() - Duration::from_millis(200),
+            "{waited:?}"
+        );
+        assert!(
+            waited < stall,
+            "gave up after {waited:?}, not at the idle timeout"
+        );
+        // The server thread ends by itself when its stall is over.
+        drop(server);
+    }
 }

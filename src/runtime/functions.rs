@@ -58,13 +58,13 @@ pub struct Ports {
     pub converter: ConverterInvocation,
 }
 
-/// Timeouts of the runtime's own HTTP client (downloads, callbacks, the job
-/// API), which follows redirects only to the same host.
+/// The runtime's own HTTP client (downloads, callbacks, the job API): one
+/// client for every function, so the download role's timeouts, which are
+/// the longest, and same-host redirects.
 fn http_client() -> anyhow::Result<reqwest::Client> {
-    Ok(tx_shared::http_client::builder()
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .timeout(std::time::Duration::from_secs(300))
-        .build()?)
+    Ok(tx_shared::http_client::client(
+        tx_shared::http_client::Role::Download,
+    )?)
 }
 
 impl Functions {

@@ -5,7 +5,6 @@
 //! `success: false` with the reason).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use tx_converter::{ConverterDeps, Limits};
@@ -16,10 +15,7 @@ use tx_shared::domain::convert::{ConvertRequest, ConvertResult};
 async fn main() -> Result<(), Error> {
     let (config, aws) = tx_shared::aws::cold_start().await?;
     // Archives of a whole Bible from a slow forge: minutes, not seconds.
-    let http = tx_shared::http_client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(600))
-        .build()?;
+    let http = tx_shared::http_client::client(tx_shared::http_client::Role::Download)?;
     let deps = ConverterDeps {
         cdn: Arc::new(S3Store::new(aws.s3.clone(), &config.cdn_bucket)),
         preconvert: Arc::new(S3Store::new(aws.s3.clone(), &config.preconvert_bucket)),

@@ -4,7 +4,6 @@
 //! request to [`tx_webhook_client::handle_http`].
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use lambda_http::{Error, service_fn};
 use tx_shared::aws::{DynamoManifestTable, S3Store};
@@ -16,10 +15,7 @@ async fn main() -> Result<(), Error> {
     let (config, aws) = tx_shared::aws::cold_start().await?;
     // The webhook answers within API Gateway's 29 s: the job manager's API
     // and the forge's status API get a few seconds each, never more.
-    let http = tx_shared::http_client::builder()
-        .connect_timeout(Duration::from_secs(3))
-        .timeout(Duration::from_secs(10))
-        .build()?;
+    let http = tx_shared::http_client::client(tx_shared::http_client::Role::Api)?;
     let forges = Arc::new(tx_shared::aws::forges_at_cold_start(&aws).await?);
     let deps = ClientDeps {
         cdn: Arc::new(S3Store::new(aws.s3.clone(), &config.cdn_bucket)),
