@@ -12,6 +12,7 @@ pub mod convert;
 pub mod error;
 pub mod fetch;
 pub mod handler;
+pub mod headings;
 pub mod html;
 pub mod limits;
 pub mod links;

@@ -9,51 +9,149 @@ use std::collections::HashMap;
 
 use crate::usfm::books;
 
+/// One part of a reference to a note: a number, `front` or `intro`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// A chapter or verse number (the first of a range `1–2`).
+    Num(u32),
+    /// `front` (the book's front matter, as a chapter).
+    Front,
+    /// `intro` (a chapter's introduction, as a verse).
+    Intro,
+}
+
+impl Part {
+    /// Reads `04`, `4.md`, `1–2.md` (a range: its first verse), `front`, `intro`.
+    fn parse(s: &str) -> Option<Part> {
+        let s = s.trim_end_matches(".md");
+        match s {
+            "front" => return Some(Part::Front),
+            "intro" => return Some(Part::Intro),
+            _ => {}
+        }
+        let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+        let rest = &s[digits..];
+        let range = rest.is_empty()
+            || ["-", "–", "—"].iter().any(|d| {
+                rest.strip_prefix(d)
+                    .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()))
+            });
+        if digits == 0 || !range {
+            return None;
+        }
+        s[..digits].parse().ok().map(Part::Num)
+    }
+
+    fn label(self) -> String {
+        match self {
+            Part::Num(n) => n.to_string(),
+            Part::Front => "front".into(),
+            Part::Intro => "intro".into(),
+        }
+    }
+}
+
+/// A reference to a place in a tN or tQ book: `["act", "04", "32"]`, with
+/// an optional fourth segment naming one note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteRef {
+    /// The book.
+    pub book: &'static books::Book,
+    /// The chapter, if any (`None`: the book's page).
+    pub chapter: Option<Part>,
+    /// The verse, if any.
+    pub verse: Option<Part>,
+    /// A note id (`tn-ID` on the page).
+    pub id: Option<String>,
+}
+
+impl NoteRef {
+    /// Reads `[book, chapter?, verse?, id?]`.
+    pub fn parse(segs: &[&str]) -> Option<NoteRef> {
+        let book = books::by_code(segs.first()?)?;
+        if segs.len() > 4 {
+            return None;
+        }
+        let chapter = match segs.get(1) {
+            Some(c) => Some(Part::parse(c)?),
+            None => None,
+        };
+        let verse = match segs.get(2) {
+            Some(v) => Some(Part::parse(v)?),
+            None => None,
+        };
+        let id = segs.get(3).filter(|id| !id.is_empty()).map(|id| id.to_string());
+        Some(NoteRef {
+            book,
+            chapter,
+            verse,
+            id,
+        })
+    }
+
+    /// The page of the book (`45-ACT.html`).
+    pub fn page(&self) -> String {
+        format!("{}.html", self.book.stem())
+    }
+
+    /// The anchor of the chapter and verse, as the TSV renderer writes them
+    /// (`ch-4-v-32`, `ch-4-intro`, `front-intro`, `ch-4`, `front`); `None`
+    /// for the book itself.
+    pub fn place_anchor(&self) -> Option<String> {
+        let c = self.chapter?;
+        Some(match (c, self.verse) {
+            (Part::Front, None) => "front".to_string(),
+            (c, None) => format!("ch-{}", c.label()),
+            (Part::Front, Some(Part::Intro)) => "front-intro".to_string(),
+            (c, Some(Part::Intro)) => format!("ch-{}-intro", c.label()),
+            (c, Some(v)) => format!("ch-{}-v-{}", c.label(), v.label()),
+        })
+    }
+
+    /// The chapter's own anchor (`ch-4`, `front`), if a chapter is named.
+    pub fn chapter_anchor(&self) -> Option<String> {
+        NoteRef {
+            verse: None,
+            id: None,
+            ..self.clone()
+        }
+        .place_anchor()
+    }
+
+    /// `page.html#anchor`, without looking at what the page holds.
+    pub fn link(&self) -> String {
+        let page = self.page();
+        match (&self.id, self.place_anchor()) {
+            (Some(id), Some(_)) if self.verse.is_some() => format!("{page}#tn-{id}"),
+            (_, Some(a)) => format!("{page}#{a}"),
+            (_, None) => page,
+        }
+    }
+
+    /// How a reader would write it (`Acts 4:32`), for warnings.
+    pub fn label(&self) -> String {
+        match (self.chapter, self.verse) {
+            (None, _) => self.book.name.to_string(),
+            (Some(c), None) => format!("{} {}", self.book.name, c.label()),
+            (Some(c), Some(v)) => format!("{} {}:{}", self.book.name, c.label(), v.label()),
+        }
+    }
+}
+
 /// The page and anchor of a book, chapter and verse in a tN or tQ site
 /// (`["act", "04", "32"]` → `44-ACT.html#ch-4-v-32`), the form every
 /// reference to a note takes, so that a reference keeps its verse.
 /// A fourth segment is a note id (`#tn-ID`); a missing verse is the chapter.
 pub fn bible_ref_link(segs: &[&str]) -> Option<String> {
-    let book = books::by_code(segs.first()?)?;
-    let page = format!("{}.html", book.stem());
-    let num = |s: &str| -> Option<String> {
-        let s = s.trim_end_matches(".md");
-        let t = s.trim_start_matches('0');
-        match s {
-            "front" | "intro" => Some(s.to_string()),
-            _ if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
-                Some(if t.is_empty() { "0".into() } else { t.to_string() })
-            }
-            _ => None,
-        }
-    };
-    let anchor = match segs[1..] {
-        [] => return Some(page),
-        [c] => match num(c)?.as_str() {
-            "front" => "front".to_string(),
-            c => format!("ch-{c}"),
-        },
-        [c, v] | [c, v, _] => {
-            let (c, v) = (num(c)?, num(v)?);
-            match (c.as_str(), v.as_str()) {
-                ("front", "intro") => "front-intro".to_string(),
-                (c, "intro") => format!("ch-{c}-intro"),
-                (c, v) => format!("ch-{c}-v-{v}"),
-            }
-        }
-        _ => return None,
-    };
-    match segs.get(3) {
-        Some(id) if !id.is_empty() && segs.len() == 4 => Some(format!("{page}#tn-{id}")),
-        _ => Some(format!("{page}#{anchor}")),
-    }
+    NoteRef::parse(segs).map(|r| r.link())
 }
 
-/// The site link of a relative link in a note of `book` (TSV notes are
+/// The reference a relative link in a note of `book` makes (TSV notes are
 /// written as if each verse were a file `BOOK/CC/VV.md`): `../02/03.md` is
 /// verse 2:3 of the same book, `../act/04/32.md` a verse of another,
-/// `../02/03/abcd` one note. `None` when the link is not of that form.
-pub fn note_link(book: &books::Book, url: &str) -> Option<String> {
+/// `../02/03/abcd` one note; with the link's `#fragment`, if any. `None`
+/// when the link is not of that form.
+pub fn note_ref<'u>(book: &books::Book, url: &'u str) -> Option<(NoteRef, Option<&'u str>)> {
     let (path, frag) = match url.split_once('#') {
         Some((p, f)) => (p, Some(f)),
         None => (url, None),
@@ -68,14 +166,111 @@ pub fn note_link(book: &books::Book, url: &str) -> Option<String> {
         full.push(&code);
         full.extend(&segs);
     }
-    if full.len() < 2 || full.len() > 4 {
+    if full.len() < 2 {
         return None;
     }
-    let link = bible_ref_link(&full)?;
+    Some((NoteRef::parse(&full)?, frag))
+}
+
+/// The site link of a relative link in a note of `book` (see [`note_ref`]),
+/// without looking at what the target page holds.
+pub fn note_link(book: &books::Book, url: &str) -> Option<String> {
+    let (r, frag) = note_ref(book, url)?;
+    let link = r.link();
     Some(match frag {
         Some(f) if !link.contains('#') => format!("{link}#{f}"),
         _ => link,
     })
+}
+
+/// The anchors every tN book of a site holds, read from all the TSVs before
+/// any is rendered, so a link to another book's verse is checked against
+/// what that page will hold: a note's references name verses of the Bible,
+/// and a verse inside a range of notes (`1:2-3`) or with no notes at all has
+/// no anchor of its own.
+#[derive(Debug, Default)]
+pub struct NoteIndex {
+    books: HashMap<&'static str, BookAnchors>,
+}
+
+/// The anchors of one tN book.
+#[derive(Debug, Default)]
+pub struct BookAnchors {
+    /// Every plain anchor (`ch-4`, `ch-4-v-32`, `ch-4-intro`, `tn-ID`).
+    pub ids: std::collections::HashSet<String>,
+    /// Verse ranges of rows (`chapter anchor`, first, last).
+    pub ranges: Vec<(String, u32, u32)>,
+    /// The last verse with notes in each chapter, by chapter anchor.
+    pub last_verse: HashMap<String, u32>,
+}
+
+/// Where a reference to a note leads.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Resolved {
+    /// Its own anchor.
+    Found(String),
+    /// A nearby anchor that holds it (the range a verse is in, the chapter
+    /// of a verse with no notes), with a reason to warn about when the
+    /// reference is likely a mistake.
+    Near(String, Option<String>),
+    /// Nothing on the site.
+    Missing,
+}
+
+impl NoteIndex {
+    /// The anchors of `book`, to be filled in.
+    pub fn book_mut(&mut self, book: &books::Book) -> &mut BookAnchors {
+        self.books.entry(book.code).or_default()
+    }
+
+    /// Where `r` leads on the site.
+    pub fn resolve(&self, r: &NoteRef) -> Resolved {
+        let page = r.page();
+        let Some(anchors) = self.books.get(r.book.code) else {
+            return Resolved::Missing;
+        };
+        let Some(place) = r.place_anchor() else {
+            return Resolved::Found(page);
+        };
+        if let Some(id) = &r.id {
+            let id = format!("tn-{id}");
+            if anchors.ids.contains(&id) {
+                return Resolved::Found(format!("{page}#{id}"));
+            }
+            let found = match self.resolve(&NoteRef {
+                id: None,
+                ..r.clone()
+            }) {
+                Resolved::Found(h) | Resolved::Near(h, _) => h,
+                Resolved::Missing => return Resolved::Missing,
+            };
+            return Resolved::Near(found, Some(format!("no note {id:?} in {}", r.label())));
+        }
+        if anchors.ids.contains(&place) {
+            return Resolved::Found(format!("{page}#{place}"));
+        }
+        let Some(chapter) = r.chapter_anchor().filter(|c| anchors.ids.contains(c)) else {
+            return Resolved::Missing;
+        };
+        if let Some(Part::Num(v)) = r.verse {
+            if let Some((_, first, _)) = anchors
+                .ranges
+                .iter()
+                .find(|(c, a, b)| *c == chapter && (*a..=*b).contains(&v))
+            {
+                return Resolved::Near(format!("{page}#{chapter}-v-{first}"), None);
+            }
+            let last = anchors.last_verse.get(&chapter).copied().unwrap_or(0);
+            let why = (v > last).then(|| {
+                format!(
+                    "{} is after the last verse with notes ({last}), so likely no verse",
+                    r.label()
+                )
+            });
+            return Resolved::Near(format!("{page}#{chapter}"), why);
+        }
+        Resolved::Near(format!("{page}#{chapter}"), None)
+    }
 }
 
 /// Where the forge serves other resources' sources.
@@ -118,10 +313,14 @@ pub fn dead_link(from: &str, text: &str, url: &str) -> Option<String> {
     if url.contains("://") || url.starts_with('#') || url.starts_with("mailto:") {
         return None;
     }
-    let line = text.find(url).map_or(0, |at| {
+    Some(format!("{from}:{}: link to nothing: {url}", line_of(text, url)))
+}
+
+/// The line of `text` where `url` first appears (0 when it does not).
+pub fn line_of(text: &str, url: &str) -> usize {
+    text.find(url).map_or(0, |at| {
         1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..at]).count()
-    });
-    Some(format!("{from}:{line}: link to nothing: {url}"))
+    })
 }
 
 impl Linker {

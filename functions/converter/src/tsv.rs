@@ -36,7 +36,11 @@ struct Columns {
     chapter: Option<usize>,
     verse: Option<usize>,
     id: Option<usize>,
+    support: Option<usize>,
     quote: Option<usize>,
+    /// Whether the quote column holds the original-language text (`Quote`,
+    /// `OrigQuote`) rather than the gateway language's (`GLQuote`).
+    quote_is_source: bool,
     note: usize,
     width: usize,
 }
@@ -48,12 +52,19 @@ fn columns(header: &str) -> Option<Columns> {
         .collect();
     let find = |n: &[&str]| names.iter().position(|h| n.contains(&h.as_str()));
     let note = find(&["note", "occurrencenote"])?;
+    let gl_quote = find(&["quote", "glquote"]);
+    let quote_is_source = match gl_quote {
+        Some(k) => names[k] == "quote",
+        None => true,
+    };
     Some(Columns {
         reference: find(&["reference"]),
         chapter: find(&["chapter"]),
         verse: find(&["verse"]),
         id: find(&["id"]),
-        quote: find(&["quote", "glquote"]).or_else(|| find(&["origquote"])),
+        support: find(&["supportreference"]),
+        quote: gl_quote.or_else(|| find(&["origquote"])),
+        quote_is_source,
         note,
         width: names.len(),
     })
@@ -267,18 +278,12 @@ pub fn render_notes(
             }
         }
         let get = |k: Option<usize>| k.and_then(|k| cells.get(k).copied()).map(str::trim).unwrap_or("");
-        let (chap, verse) = match c.reference {
-            Some(_) => {
-                let r = get(c.reference);
-                match r.split_once(':') {
-                    Some((a, b)) => (a, b),
-                    None => {
-                        w.at(line_start, format_args!("reference {r:?} is not CHAPTER:VERSE"));
-                        (r, "intro")
-                    }
-                }
+        let (chap, verse) = match place(c, get) {
+            Ok(p) => p,
+            Err(r) => {
+                w.at(line_start, format_args!("reference {r:?} is not CHAPTER:VERSE"));
+                (r, "intro")
             }
-            None => (get(c.chapter), get(c.verse)),
         };
         if cur_chapter != Some(chap) {
             let label = if chap == "front" {
@@ -293,22 +298,18 @@ pub fn render_notes(
             cur_verse = None;
         }
         if cur_verse != Some(verse) {
-            let base = chapter_anchor(chap);
-            let first: String = verse.chars().take_while(|c| c.is_ascii_digit()).collect();
-            let (id, label) = if verse == "intro" || first.is_empty() {
+            let (id, numbered) = verse_anchor(chap, verse);
+            let (id, label) = if !numbered {
                 (
-                    format!("{base}-{}", crate::html::slug(verse)),
+                    id,
                     if chap == "front" {
                         book.name.to_string()
                     } else {
-                        format!("{} {} introduction", book.name, chap)
+                        format!("{} {} introduction", book.name, number(chap))
                     },
                 )
             } else {
-                (
-                    format!("{base}-v-{}", first.trim_start_matches('0')),
-                    format!("{} {chap}:{verse}", book.name),
-                )
+                (id, format!("{} {}:{}", book.name, number(chap), number(verse)))
             };
             let id = ids.unique(&id);
             batch.structure(|md| push_heading(md, "h3", "tn-verse", &id, &label));
@@ -334,6 +335,23 @@ pub fn render_notes(
             Some(("", Cow::Owned(ids.unique(&format!("tn-{note_id}")))))
         };
         let quote = get(c.quote);
+        let quote_lang = if c.quote_is_source {
+            source_language(book)
+        } else {
+            None
+        };
+        let support = get(c.support);
+        let support = match support_article(support) {
+            Some(Ok(article)) => links(&format!("rc://*/ta/man/{article}")).map(|href| (href, article)),
+            Some(Err(())) => {
+                w.at(
+                    line_start,
+                    format_args!("SupportReference {support:?} names no translationAcademy article"),
+                );
+                None
+            }
+            None => None,
+        };
         let open = |md: &mut String| {
             md.push_str("<div class=\"tn-note\"");
             if let Some((prefix, id)) = &note_id {
@@ -344,13 +362,24 @@ pub fn render_notes(
             }
             md.push_str(">\n");
             if !quote.is_empty() {
-                md.push_str("<h4 class=\"tn-quote\">");
+                md.push_str("<h4 class=\"tn-quote\"");
+                if let Some((lang, dir)) = quote_lang {
+                    md.push_str(" lang=\"");
+                    md.push_str(lang);
+                    md.push_str("\" dir=\"");
+                    md.push_str(dir);
+                    md.push('"');
+                }
+                md.push('>');
                 if quote.contains(['\r', '\n']) {
                     push_escaped(md, &quote.replace(['\r', '\n'], " "));
                 } else {
                     push_escaped(md, quote);
                 }
                 md.push_str("</h4>\n");
+            }
+            if let Some((href, article)) = &support {
+                push_support(md, href, article);
             }
         };
         if simple {
@@ -397,6 +426,172 @@ pub fn render_notes(
         warnings: w.finish(),
         notes: count,
     }
+}
+
+/// The anchor of a verse's heading (`ch-3-v-7` for `3:7` and `3:7-9`,
+/// `ch-3-intro`) and whether it is a numbered verse; [`index_notes`] and
+/// [`render_notes`] must agree on it.
+fn verse_anchor(chap: &str, verse: &str) -> (String, bool) {
+    let base = chapter_anchor(chap);
+    let digits = verse.bytes().take_while(u8::is_ascii_digit).count();
+    if verse == "intro" || digits == 0 {
+        (format!("{base}-{}", crate::html::slug(verse)), false)
+    } else {
+        (
+            format!("{base}-v-{}", verse[..digits].trim_start_matches('0')),
+            true,
+        )
+    }
+}
+
+/// The chapter and verse cells of a row.
+fn place<'l>(c: &Columns, get: impl Fn(Option<usize>) -> &'l str) -> Result<(&'l str, &'l str), &'l str> {
+    match c.reference {
+        Some(_) => {
+            let r = get(c.reference);
+            r.split_once(':').ok_or(r)
+        }
+        None => Ok((get(c.chapter), get(c.verse))),
+    }
+}
+
+/// Records the anchors [`render_notes`] will write for `text` (the same
+/// rules, without rendering): chapter and verse headings, note ids, and
+/// the verses each row's range covers.
+pub fn index_notes(text: &str, into: &mut crate::links::BookAnchors) {
+    let mut cols: Option<Columns> = None;
+    let mut cells: Vec<&str> = Vec::with_capacity(16);
+    for (i, raw) in text.split_terminator('\n').enumerate() {
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if line.trim().is_empty() {
+            continue;
+        }
+        if i == 0 || cols.is_none() {
+            match columns(line) {
+                Some(c) => {
+                    cols = Some(c);
+                    continue;
+                }
+                None if i == 0 => {
+                    cols = columns("Reference\tID\tTags\tSupportReference\tQuote\tOccurrence\tNote");
+                }
+                None => {}
+            }
+        }
+        let Some(c) = cols.as_ref() else { continue };
+        cells.clear();
+        cells.extend(line.splitn(c.note + 1, '\t'));
+        if cells.len() <= c.note {
+            continue;
+        }
+        let get = |k: Option<usize>| k.and_then(|k| cells.get(k).copied()).map(str::trim).unwrap_or("");
+        let (chap, verse) = place(c, get).unwrap_or_else(|r| (r, "intro"));
+        let chapter = chapter_anchor(chap);
+        let (anchor, numbered) = verse_anchor(chap, verse);
+        if numbered {
+            let mut bounds = verse.split(['-', '–']).map(|n| {
+                n.bytes().take_while(u8::is_ascii_digit).fold(0u32, |a, d| {
+                    a.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+                })
+            });
+            let first = bounds.next().unwrap_or(0);
+            let last = bounds.next_back().unwrap_or(first).max(first);
+            let top = into.last_verse.entry(chapter.clone()).or_insert(0);
+            *top = (*top).max(last);
+            let range = (chapter.clone(), first, last);
+            if last > first && into.ranges.last() != Some(&range) {
+                into.ranges.push(range);
+            }
+        }
+        let id = get(c.id);
+        if !id.is_empty() {
+            into.ids.insert(format!("tn-{id}"));
+        }
+        into.ids.insert(anchor);
+        into.ids.insert(chapter);
+    }
+}
+
+/// A chapter or verse number as a reader writes it (`01` → `1`, `02-03` →
+/// `2-3`): older TSVs pad them.
+fn number(n: &str) -> String {
+    n.split('-')
+        .map(|p| {
+            let t = p.trim_start_matches('0');
+            if t.is_empty() && !p.is_empty() { "0" } else { t }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// `lang` and `dir` of a book's original-language text, which the tN
+/// `Quote` column quotes: the Hebrew Bible (UHB, `hbo`, right to left) for
+/// the Old Testament, the Greek New Testament (UGNT, `el-x-koine`, the tag
+/// its own manifest uses) for the New. Without them a browser picks fonts
+/// and direction for the page's language, and pointed Hebrew can come out
+/// as boxes or in the wrong order. `None` for peripheral books.
+pub fn source_language(book: &Book) -> Option<(&'static str, &'static str)> {
+    match book.number.parse::<u32>() {
+        Ok(1..=39) => Some(("hbo", "rtl")),
+        Ok(41..=67) => Some(("el-x-koine", "ltr")),
+        _ => None,
+    }
+}
+
+/// The tA article a SupportReference cell names, as `manual/slug`
+/// (`translate/figs-metaphor`): `None` for an empty cell, `Err` for one that
+/// names no article. Accepts what en_tn holds besides the canonical
+/// `rc://*/ta/man/translate/figs-metaphor`: a bare slug (the older tN
+/// layout, meaning the translate manual), `rc://ta/man/…` without its
+/// language, and stray spaces around segments.
+pub fn support_article(cell: &str) -> Option<Result<String, ()>> {
+    let cell = cell.trim();
+    if cell.is_empty() {
+        return None;
+    }
+    let segs: Vec<&str> = cell
+        .strip_prefix("rc://")
+        .unwrap_or(cell)
+        .split('/')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let tail = match segs.windows(2).position(|w| w == ["ta", "man"]) {
+        Some(at) => &segs[at + 2..],
+        None if segs.len() == 1 && !cell.starts_with("rc://") => &segs[..],
+        None => return Some(Err(())),
+    };
+    let (manual, slug) = match tail {
+        [slug] => ("translate", *slug),
+        [manual, slug] => (*manual, *slug),
+        _ => return Some(Err(())),
+    };
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_'))
+    };
+    if ok(manual) && ok(slug) {
+        Some(Ok(format!("{manual}/{slug}")))
+    } else {
+        Some(Err(()))
+    }
+}
+
+/// The link to a note's tA article, under its quote. Titled with the
+/// article's id (`figs-metaphor`), not a title: the title is in the tA
+/// repository (`title.md`), which a tN build does not see, and one made up
+/// from the id would be a guess (`writing-newevent` is "Introduction of a
+/// New Event").
+fn push_support(md: &mut String, href: &str, article: &str) {
+    let slug = article.rsplit('/').next().unwrap_or(article);
+    md.push_str("<p class=\"tn-support\"><a href=\"");
+    push_attr(md, href);
+    md.push_str("\" title=\"translationAcademy article ");
+    push_attr(md, article);
+    md.push_str("\">translationAcademy: ");
+    push_escaped(md, slug);
+    md.push_str("</a></p>\n");
 }
 
 /// The anchor of a chapter's heading (`front`, `ch-3`); verse anchors
@@ -545,8 +740,33 @@ mod tests {
         assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}: {h}");
         assert_eq!(h.matches("<ul>").count(), 2, "{h}");
         assert!(
-            h.contains("<div class=\"tn-note\" id=\"tn-a6\">\n<h4 class=\"tn-quote\">q</h4>"),
+            h.contains(
+                "<div class=\"tn-note\" id=\"tn-a6\">\n<h4 class=\"tn-quote\" lang=\"el-x-koine\" dir=\"ltr\">q</h4>"
+            ),
             "{h}"
         );
+    }
+
+    #[test]
+    fn support_references_name_their_article_in_every_form_en_tn_uses() {
+        let a = |c: &str| support_article(c);
+        assert_eq!(a(""), None);
+        for cell in [
+            "rc://*/ta/man/translate/figs-metaphor",
+            "rc://ta/man/translate/figs-metaphor",
+            "rc://*/ta/man/translate/ figs-metaphor ",
+            "figs-metaphor",
+        ] {
+            assert_eq!(a(cell), Some(Ok("translate/figs-metaphor".into())), "{cell}");
+        }
+        assert_eq!(
+            a("rc://*/ta/man/checking/headings"),
+            Some(Ok("checking/headings".into()))
+        );
+        assert_eq!(a("rc://*/ta/man/translate/figs-,metaphor"), Some(Err(())));
+        assert_eq!(a("rc://*/tw/dict/bible/kt/god"), Some(Err(())));
+        assert_eq!(number("01"), "1");
+        assert_eq!(number("02-03"), "2-3");
+        assert_eq!(source_language(by_code("RUT").unwrap()), Some(("hbo", "rtl")));
     }
 }

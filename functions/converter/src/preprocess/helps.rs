@@ -146,6 +146,7 @@ pub fn run(ctx: &Context, kind: &str, emit: &mut Emit) -> Result<usize, ConvertE
                 }
             }
         }
+        crate::headings::normalise(&mut html);
         if used.is_empty() {
             warnings.push(format!("{path}: no notes found for {}", book.code));
         }

@@ -48,12 +48,70 @@ fn check_frames(name: &str, frames: &[u32], warnings: &mut Vec<String>) {
     }
 }
 
+/// How many words of a frame's text its image's alt text quotes.
+const ALT_WORDS: usize = 8;
+
+/// Gives every frame image (`![…](…obs-en-01-02.jpg)` on a line of its own)
+/// an alt text that says what it shows, `Open Bible Stories 1-2: This is how
+/// the beginning of everything happened…`: the resource's title, the
+/// frame's reference and the first words of the frame's text (the paragraph
+/// after the image), instead of the same "OBS Image" for all 598 pictures,
+/// which tells a reader who cannot see them nothing.
+pub fn frame_alt_texts(text: &str, story: u32, resource: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for (i, line) in lines.iter().enumerate() {
+        let l = line.trim();
+        let image = l
+            .strip_prefix("![")
+            .and_then(|r| r.split_once("]("))
+            .filter(|_| l.ends_with(')'))
+            .map(|(_, url)| &url[..url.len() - 1]);
+        let frame = image.and_then(|url| image_frames(url, story).first().copied());
+        let (Some(url), Some(frame)) = (image, frame) else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        let words: Vec<&str> = lines[i + 1..]
+            .iter()
+            .map(|l| l.trim())
+            .find(|l| !l.is_empty() && !l.starts_with("!["))
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        out.push_str("![");
+        out.push_str(&alt_safe(resource));
+        out.push_str(&format!(" {story}-{frame}"));
+        if !words.is_empty() {
+            out.push_str(": ");
+            out.push_str(&alt_safe(&words[..words.len().min(ALT_WORDS)].join(" ")));
+            if words.len() > ALT_WORDS {
+                out.push('…');
+            }
+        }
+        out.push_str("](");
+        out.push_str(url);
+        out.push_str(")\n");
+    }
+    out
+}
+
+/// Text fit for a Markdown image's alt: without the characters that would
+/// end it or format it (`]`, `*`, `_`, …), which alt text cannot show anyway.
+fn alt_safe(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, '[' | ']' | '*' | '_' | '\\' | '`' | '<' | '>' | '!' | '&'))
+        .collect()
+}
+
 fn story_page(
     story: u32,
     text: &str,
     sources: Vec<String>,
     mut warnings: Vec<String>,
     frames: Option<Vec<u32>>,
+    resource: &str,
 ) -> Page {
     let name = format!("{story:02}.html");
     let label = sources.first().cloned().unwrap_or_else(|| name.clone());
@@ -63,9 +121,10 @@ fn story_page(
         warnings.push(format!("{label}: empty story"));
     }
     let title = markdown::first_heading(text).unwrap_or_else(|| format!("Story {story}"));
+    let text = frame_alt_texts(text, story, resource);
     let mut html = format!("<div class=\"obs-story\" id=\"story-{story:02}\">\n");
     html.push_str(&markdown::render(
-        text,
+        &text,
         &MdOptions {
             id_prefix: "obs-",
             ..MdOptions::default()
@@ -92,13 +151,21 @@ fn matter_page(ctx: &Context, which: &str, files: Vec<String>) -> Result<Option<
         text.push_str("\n\n");
     }
     let name = format!("{which}.html");
-    let title = markdown::first_heading(&text).unwrap_or_else(|| {
-        if which == "front" {
-            "Front Matter".into()
-        } else {
-            "Back Matter".into()
-        }
-    });
+    // The front matter's first heading is a subheading deep inside it
+    // ("Notices:"); its title is the `front/title` file where there is one,
+    // else the resource's own title.
+    let title_file = files
+        .iter()
+        .find(|f| f.ends_with("/title.md") || f.ends_with("/title.txt"))
+        .and_then(|f| ctx.read_opt(f));
+    let title = match which {
+        "front" => title_file
+            .map(|t| t.trim_start_matches('#').trim().to_string())
+            .filter(|t| !t.is_empty())
+            .or_else(|| Some(ctx.manifest.title.trim().to_string()).filter(|t| !t.is_empty()))
+            .unwrap_or_else(|| "Front Matter".into()),
+        _ => markdown::first_heading(&text).unwrap_or_else(|| "Back Matter".into()),
+    };
     let html = markdown::render(
         &text,
         &MdOptions {
@@ -150,6 +217,10 @@ pub fn run(ctx: &Context, emit: &mut Emit, notes: &mut Vec<String>) -> Result<()
         }
     }
     stories.sort();
+    let resource = match ctx.manifest.title.trim() {
+        "" => "Open Bible Stories",
+        t => t,
+    };
     let present: Vec<u32> = stories.iter().map(|(n, _)| *n).collect();
     let missing: Vec<u32> = (1..=STORIES).filter(|n| !present.contains(n)).collect();
     if !missing.is_empty() {
@@ -165,7 +236,7 @@ pub fn run(ctx: &Context, emit: &mut Emit, notes: &mut Vec<String>) -> Result<()
         let single = files.len() == 1 && !files[0][base.len()..].trim_start_matches('/').contains('/');
         if single {
             let text = ctx.read(&files[0], &mut warnings)?;
-            emit(story_page(story, &text, files, warnings, None))?;
+            emit(story_page(story, &text, files, warnings, None, resource))?;
             continue;
         }
         // Chunked story: title, frames in order, reference.
@@ -218,7 +289,14 @@ pub fn run(ctx: &Context, emit: &mut Emit, notes: &mut Vec<String>) -> Result<()
         } else {
             None
         };
-        emit(story_page(story, &text, files.clone(), warnings, frame_list))?;
+        emit(story_page(
+            story,
+            &text,
+            files.clone(),
+            warnings,
+            frame_list,
+            resource,
+        ))?;
     }
     if let Some(p) = matter_page(ctx, "front", front)? {
         emit(p)?;

@@ -215,7 +215,48 @@ pub fn run(ctx: &Context, emit: &mut Emit, notes: &mut Vec<String>) -> Result<()
                 &mut warnings,
             )?);
         }
+        // Articles the toc.yaml leaves out still exist, and other articles
+        // link to them: they go at the end of the manual, with a warning,
+        // rather than leave those links leading nowhere.
+        let mut listed = Vec::new();
+        toc_links(&toc, &mut listed);
+        let unlisted: Vec<TocEntry> = section_slugs(ctx, m)
+            .into_iter()
+            .filter(|s| !listed.contains(&s.as_str()))
+            .map(|s| {
+                warnings.push(format!(
+                    "{}/{s}/01.md: article not listed in toc.yaml; placed under \"{OTHER_ARTICLES}\" at the end of the manual",
+                    m.path
+                ));
+                TocEntry {
+                    title: titles.get(&s).cloned().unwrap_or_else(|| s.clone()),
+                    link: Some(s),
+                    sections: vec![],
+                }
+            })
+            .collect();
+        if !unlisted.is_empty() {
+            let other = TocEntry {
+                title: OTHER_ARTICLES.into(),
+                link: None,
+                sections: unlisted,
+            };
+            nav_items.push(render_entry(
+                ctx,
+                m,
+                &other,
+                2,
+                &config,
+                &linker,
+                &link_to,
+                &mut ids,
+                &mut html,
+                &mut sources,
+                &mut warnings,
+            )?);
+        }
         let _ = notes;
+        crate::headings::normalise(&mut html);
         emit(Page {
             nav: nav(title, m.page.clone(), nav_items),
             name: m.page.clone(),
@@ -225,6 +266,19 @@ pub fn run(ctx: &Context, emit: &mut Emit, notes: &mut Vec<String>) -> Result<()
         })?;
     }
     Ok(())
+}
+
+/// The heading of the articles a manual's toc.yaml does not list.
+const OTHER_ARTICLES: &str = "Other articles";
+
+/// The section slugs a table of contents links to, at any depth.
+fn toc_links<'t>(toc: &'t [TocEntry], into: &mut Vec<&'t str>) {
+    for e in toc {
+        if let Some(l) = &e.link {
+            into.push(l);
+        }
+        toc_links(&e.sections, into);
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

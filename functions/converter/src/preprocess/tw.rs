@@ -111,6 +111,7 @@ pub fn run(ctx: &Context, emit: &mut Emit, _notes: &mut Vec<String>) -> Result<(
             children.push(nav(t, format!("{page}#{id}"), vec![]));
             sources.push(path);
         }
+        crate::headings::normalise(&mut html);
         emit(Page {
             nav: nav(title, page.clone(), children),
             name: page,

@@ -5,6 +5,7 @@
 mod corpus;
 mod fuzz;
 mod handler;
+mod helps;
 mod kit;
 mod links;
 mod oracle;
