@@ -1,5 +1,6 @@
 //! Where the converter fetches a build's source: the forge's archive of the
-//! pushed commit (or of a release's tag), or a release's prebuilt zip.
+//! pushed commit or of a release's tag, and where it fetches a release's
+//! attached files.
 //!
 //! Every URL is built from the registry entry's base URL and validated ids
 //! (owner, repository, commit SHA, tag, asset file name); no URL a payload
@@ -11,6 +12,9 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tx_shared::forges::Forge;
 use tx_shared::ports::ForgeKind;
 
+use tx_shared::domain::job_request::ReleaseAsset;
+use tx_shared::identity::Segment;
+
 use crate::payload::Asset;
 
 /// Characters left as they are in a ref placed in a URL path: unreserved ones
@@ -21,13 +25,6 @@ const REF_IN_PATH: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~')
     .remove(b'/');
-
-/// Characters left as they are in one path segment (a file name).
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 fn encode(part: &str) -> String {
     utf8_percent_encode(part, REF_IN_PATH).to_string()
@@ -51,34 +48,39 @@ pub fn archive_url(forge: &Forge, repo_path: &str, git_object: &str) -> String {
     }
 }
 
-/// Whether `name` can be an asset's file name in a URL: one segment, no
-/// control characters, not `.`/`..`.
-fn is_file_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 255
-        && name != "."
-        && name != ".."
-        && !name.chars().any(|c| c == '/' || c == '\\' || c.is_control())
-}
-
-/// The first attached `.zip` of a release (a prebuilt bundle), as the
+/// A release's attached files as the converter fetches them, each URL the
 /// forge's own download URL built from the registry, the repository, the
-/// validated tag and the asset's file name:
+/// validated tag and the asset's name:
 /// `{url}/{owner}/{repo}/releases/download/{tag}/{name}` (Gitea, Gogs and
 /// GitHub all serve it). The asset's `browser_download_url` is never used:
-/// it is a payload field and may name any host. `None` when no asset is a
-/// zip with a usable name.
-pub fn release_asset_url(forge: &Forge, repo_path: &str, tag: &str, assets: &[Asset]) -> Option<String> {
-    let name = assets.iter().find_map(|a| {
-        let name = a.name.as_deref().map(str::trim)?;
-        (name.to_ascii_lowercase().ends_with(".zip") && is_file_name(name)).then_some(name)
-    })?;
-    Some(format!(
-        "{}/{repo_path}/releases/download/{}/{}",
-        forge.web_base(),
-        encode(tag),
-        utf8_percent_encode(name, SEGMENT)
-    ))
+/// it is a payload field and may name any host. A name that is not one safe
+/// path segment ([`Segment`]: it becomes `downloads/<name>` on the site) is
+/// left out and returned in the second list, so the caller can say so.
+pub fn release_assets(
+    forge: &Forge,
+    repo_path: &str,
+    tag: &str,
+    assets: &[Asset],
+) -> (Vec<ReleaseAsset>, Vec<String>) {
+    let mut kept: Vec<ReleaseAsset> = Vec::new();
+    let mut refused = Vec::new();
+    for asset in assets {
+        let name = asset.name.as_deref().map(str::trim).unwrap_or_default();
+        if !Segment::is_valid(name) || kept.iter().any(|k| k.name == name) {
+            refused.push(name.to_string());
+            continue;
+        }
+        kept.push(ReleaseAsset {
+            name: name.to_string(),
+            url: format!(
+                "{}/{repo_path}/releases/download/{}/{name}",
+                forge.web_base(),
+                encode(tag),
+            ),
+            size: asset.size,
+        });
+    }
+    (kept, refused)
 }
 
 #[cfg(test)]
@@ -124,28 +126,67 @@ mod tests {
         );
     }
 
+    fn asset(name: &str, size: Option<u64>) -> Asset {
+        Asset {
+            name: Some(name.into()),
+            browser_download_url: Some("http://169.254.169.254/latest/meta-data".into()),
+            size,
+        }
+    }
+
     #[test]
     fn release_assets_are_built_from_the_registry_never_taken() {
         let f = forge("gitea", "http://127.0.0.1:3000");
-        let assets = vec![
-            Asset {
-                name: Some("notes.pdf".into()),
-                browser_download_url: Some("https://x/notes.pdf".into()),
-            },
-            Asset {
-                name: Some("en ulb.ZIP".into()),
-                browser_download_url: Some("http://169.254.169.254/latest/meta-data".into()),
-            },
-        ];
-        assert_eq!(
-            release_asset_url(&f, "o/r", "v1", &assets).as_deref(),
-            Some("http://127.0.0.1:3000/o/r/releases/download/v1/en%20ulb.ZIP")
+        let (kept, refused) = release_assets(
+            &f,
+            "o/r",
+            "v1",
+            &[asset("notes.pdf", Some(12)), asset("en_ulb.ZIP", None)],
         );
-        assert_eq!(release_asset_url(&f, "o/r", "v1", &assets[..1]), None);
-        let sneaky = vec![Asset {
-            name: Some("../../x.zip".into()),
-            browser_download_url: None,
-        }];
-        assert_eq!(release_asset_url(&f, "o/r", "v1", &sneaky), None);
+        assert!(refused.is_empty());
+        assert_eq!(
+            kept,
+            vec![
+                ReleaseAsset {
+                    name: "notes.pdf".into(),
+                    url: "http://127.0.0.1:3000/o/r/releases/download/v1/notes.pdf".into(),
+                    size: Some(12),
+                },
+                ReleaseAsset {
+                    name: "en_ulb.ZIP".into(),
+                    url: "http://127.0.0.1:3000/o/r/releases/download/v1/en_ulb.ZIP".into(),
+                    size: None,
+                },
+            ]
+        );
+        let (kept, _) = release_assets(&f, "o/r", "release/v 1", &[asset("a.xo", None)]);
+        assert_eq!(
+            kept[0].url,
+            "http://127.0.0.1:3000/o/r/releases/download/release/v%201/a.xo"
+        );
+    }
+
+    #[test]
+    fn hostile_asset_names_are_refused() {
+        let f = forge("github", "https://github.com");
+        let hostile = [
+            "../../x.zip",
+            "..",
+            ".",
+            "",
+            "a/b.zip",
+            "a\\b.zip",
+            "index.html?x=1",
+            "%2e%2e",
+            "bundle\u{0}.zip",
+            "caf\u{e9}.zip",
+            "dup.zip",
+        ];
+        let mut assets: Vec<Asset> = hostile.iter().map(|n| asset(n, None)).collect();
+        assets.insert(0, asset("dup.zip", None));
+        let (kept, refused) = release_assets(&f, "o/r", "v1", &assets);
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert_eq!(kept[0].name, "dup.zip");
+        assert_eq!(refused.len(), hostile.len());
     }
 }

@@ -38,6 +38,10 @@ pub enum ClientError {
     /// A callback for a job that is not finished.
     #[error("{0}")]
     NotFinished(String),
+    /// The forge's API did not answer a lookup the build needs (a
+    /// release's tag): 502, the forge may redeliver.
+    #[error("{0}")]
+    ForgeApi(String),
     /// The job manager could not be reached or did not answer in time.
     #[error(transparent)]
     JobApi(#[from] JobApiError),
@@ -60,6 +64,7 @@ impl ClientError {
             ClientError::TooLarge { .. } => 413,
             ClientError::UnknownForge(_) | ClientError::Malformed(_) | ClientError::NotFinished(_) => 400,
             ClientError::NotConfigured(_) => 403,
+            ClientError::ForgeApi(_) => 502,
             ClientError::JobApi(e) => e.status(),
             ClientError::Store(_) | ClientError::Table(_) | ClientError::Unpack(_) => 500,
         }
@@ -74,6 +79,7 @@ impl ClientError {
             ClientError::Malformed(_) => "malformed_payload",
             ClientError::NotConfigured(_) => "forge_not_configured",
             ClientError::NotFinished(_) => "job_not_finished",
+            ClientError::ForgeApi(_) => "forge_api_failed",
             ClientError::JobApi(e) => e.code(),
             ClientError::Store(_) => "storage_unavailable",
             ClientError::Table(_) => "table_unavailable",

@@ -13,7 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::json;
 use tx_shared::forges::ForgeRegistry;
-use tx_shared::ports::{CommitStatus, ForgeClient, ForgeError, ForgeKind, StatusState};
+use tx_shared::ports::{CommitStatus, ForgeClient, ForgeError, ForgeKind, StatusState, TagQuery};
 
 use tx_shared::identity::{CommitId, Segment};
 
@@ -44,6 +44,16 @@ impl HttpForgeClient {
             .timeout(STATUS_TIMEOUT)
             .build()?;
         Ok(HttpForgeClient { http, forges })
+    }
+
+    /// The registry entry with this id.
+    pub(crate) fn forge(&self, id: &str) -> Option<&tx_shared::forges::Forge> {
+        self.forges.by_id(id)
+    }
+
+    /// The HTTP client (no redirects, bounded connect time).
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 }
 
@@ -151,5 +161,9 @@ impl ForgeClient for HttpForgeClient {
             status: code.as_u16(),
             body: body.chars().take(300).collect(),
         })
+    }
+
+    async fn tag_commit(&self, query: &TagQuery) -> Result<String, ForgeError> {
+        self.resolve_tag(query).await
     }
 }

@@ -149,6 +149,8 @@ pub struct Asset {
     pub name: Option<String>,
     /// Download URL.
     pub browser_download_url: Option<String>,
+    /// Bytes, as the forge reports them (GitHub and Gitea `size`).
+    pub size: Option<u64>,
 }
 
 /// The release of a `release` event.

@@ -21,6 +21,7 @@ use crate::event::{self, BuildTrigger, ForgeEvent};
 use crate::filters::{self, Verdict};
 use crate::forge;
 use crate::job_api;
+use crate::release_commit;
 use crate::signature_check;
 use crate::status_report::{StatusTarget, report};
 use crate::urls;
@@ -122,7 +123,7 @@ async fn accept(req: &Request, deps: &ClientDeps) -> Result<Response<Body>, Clie
         deps.clock.now().timestamp(),
     )
     .map_err(|e| ClientError::BadSignature(e.to_string()))?;
-    let trigger = match event::parse(&delivery, forge, &body.json)
+    let (trigger, release) = match event::parse(&delivery, forge, &body.json)
         .map_err(|e| ClientError::Malformed(e.to_string()))?
     {
         ForgeEvent::Ping { zen } => {
@@ -135,7 +136,8 @@ async fn accept(req: &Request, deps: &ClientDeps) -> Result<Response<Body>, Clie
             ));
         }
         ForgeEvent::Ignored(reason) => return Ok(ignored(reason)),
-        ForgeEvent::Build(trigger) => trigger,
+        ForgeEvent::Build(trigger) => (trigger, None),
+        ForgeEvent::Release(release) => (Box::new(release.build.clone()), Some(*release)),
     };
     // The verified payload must be about the repository whose secret
     // verified it: a repository with its own secret cannot be reached with
@@ -159,7 +161,13 @@ async fn accept(req: &Request, deps: &ClientDeps) -> Result<Response<Body>, Clie
         Verdict::Ignore(reason) => return Ok(ignored(reason)),
     }
 
-    let request = trigger.job_request(urls::callback_url(&deps.config.api_url));
+    // A release's commit is settled last, after every refusal: it may ask the forge.
+    let (trigger, assets) = match release {
+        Some(release) => release_commit::settle(deps.forge.as_ref(), release).await?,
+        None => (trigger, Vec::new()),
+    };
+    let mut request = trigger.job_request(urls::callback_url(&deps.config.api_url));
+    request.assets = assets;
     let response = job_api::request_job(&deps.http, &deps.config, &request).await?;
     tracing::info!(
         job_id = %response.job.job_id,

@@ -5,9 +5,12 @@ mod common;
 
 use common::{WEBHOOK_SECRET, corpus, corpus_file, registry};
 use http::{HeaderMap, HeaderValue};
+use tx_shared::domain::job_request::ReleaseAsset;
 use tx_shared::forges::{ForgeRegistry, Secret};
+use tx_shared::identity::{CommitId, RefName};
 use tx_shared::ports::ForgeKind;
 use tx_shared::signature::sign_hex;
+use tx_webhook_client::event::release::{ReleaseTarget, ReleaseTrigger};
 use tx_webhook_client::event::{BuildTrigger, ForgeEvent, claim, parse};
 use tx_webhook_client::forge::{Delivery, detect};
 use tx_webhook_client::signature_check::verify;
@@ -180,20 +183,30 @@ fn gitea_docs_push_to_develop() {
     assert_eq!(t.commit.commit_message.as_deref(), Some("Webhooks Yay!"));
 }
 
+fn release(forge: ForgeKind, rel: &str) -> Option<ReleaseTrigger> {
+    let (_, _, parsed) = read(forge, "release", rel)?;
+    match parsed {
+        ForgeEvent::Release(r) => Some(*r),
+        other => panic!("{rel}: expected a release, got {other:?}"),
+    }
+}
+
 #[test]
-fn gitea_release_naming_no_commit_is_ignored() {
-    let Some(r) = ignored(
+fn gitea_release_naming_a_branch_resolves_its_tag() {
+    let Some(r) = release(
         ForgeKind::Gitea,
-        "release",
         "gitea/release.published.go-playground-capture.json",
     ) else {
         return;
     };
-    // target_commitish is "master": no commit to build; the tag push builds it.
+    // target_commitish is "master": the tag's commit is looked up on the forge.
+    assert_eq!(r.target, ReleaseTarget::Tag(RefName::parse("example").unwrap()));
+    assert_eq!(r.build.git_ref, "refs/tags/example");
     assert_eq!(
-        r,
-        "ignored: release example names no commit (target \"master\"); its tag push builds it"
+        r.build.source,
+        "http://localhost:3000/example/example/archive/example.zip"
     );
+    assert!(r.assets.is_empty());
 }
 
 /// The real Gitea release, as Gitea sends it when the release was made from
@@ -218,7 +231,7 @@ fn gitea_release_with(dir: &std::path::Path, assets: &str) -> Vec<u8> {
 }
 
 #[test]
-fn gitea_release_of_a_commit_builds_its_zip_asset_or_tag_archive() {
+fn gitea_release_of_a_commit_builds_its_tag_and_publishes_its_assets() {
     let Some(dir) = corpus() else { return };
     let delivery = Delivery {
         forge: ForgeKind::Gitea,
@@ -227,33 +240,38 @@ fn gitea_release_of_a_commit_builds_its_zip_asset_or_tag_archive() {
     };
     let with_zip = gitea_release_with(
         &dir,
-        r#""assets": [{"id": 1, "name": "en_ulb.zip", "browser_download_url": "http://localhost:3000/attachments/ab12"}]"#,
+        r#""assets": [{"id": 1, "name": "en_ulb.zip", "size": 7, "browser_download_url": "http://169.254.169.254/attachments/ab12"}]"#,
     );
     let forges = forge_of(ForgeKind::Gitea, &with_zip);
-    let ForgeEvent::Build(t) = parse(&delivery, &forges.forges()[0], &with_zip).unwrap() else {
-        panic!("not a build")
+    let ForgeEvent::Release(r) = parse(&delivery, &forges.forges()[0], &with_zip).unwrap() else {
+        panic!("not a release")
     };
-    assert_eq!(t.git_ref, "refs/tags/example");
-    assert_eq!(t.commit.commit_id, "67b56589a45103f891bdee7c0546e5d40bc02001");
+    let sha = "67b56589a45103f891bdee7c0546e5d40bc02001";
+    assert_eq!(
+        r.target,
+        ReleaseTarget::Commit(CommitId::parse_full(sha).unwrap())
+    );
     // Built from the registry, the tag and the asset's name; the payload's
-    // browser_download_url is not used.
+    // browser_download_url is not used. A zip asset is a download, not the source.
+    assert_eq!(
+        r.assets,
+        vec![ReleaseAsset {
+            name: "en_ulb.zip".into(),
+            url: "http://localhost:3000/example/example/releases/download/example/en_ulb.zip".into(),
+            size: Some(7),
+        }]
+    );
+    let (t, _) = r.with_commit(&CommitId::parse_full(sha).unwrap());
+    assert_eq!(t.git_ref, "refs/tags/example");
+    assert_eq!(t.commit.commit_id, sha);
     assert_eq!(
         t.source,
-        "http://localhost:3000/example/example/releases/download/example/en_ulb.zip"
+        "http://localhost:3000/example/example/archive/example.zip"
     );
     assert_eq!(t.commit.commit_message.as_deref(), Some("0.0.0"));
     assert_eq!(
         t.commit.commit_url.as_deref(),
         Some("http://localhost:3000/example/example/releases/tag/example")
-    );
-
-    let without = gitea_release_with(&dir, r#""assets": []"#);
-    let ForgeEvent::Build(t) = parse(&delivery, &forges.forges()[0], &without).unwrap() else {
-        panic!("not a build")
-    };
-    assert_eq!(
-        t.source,
-        "http://localhost:3000/example/example/archive/example.zip"
     );
 }
 
@@ -376,10 +394,14 @@ fn github_release_create_ping_and_others() {
         "github/release.published.json",
         "github/release.published.with-discussion-url.json",
     ] {
-        let Some(r) = ignored(ForgeKind::Github, "release", rel) else {
+        let Some(r) = release(ForgeKind::Github, rel) else {
             return;
         };
-        assert!(r.starts_with("ignored: release 0.0.1 names no commit"), "{r}");
+        assert_eq!(
+            r.target,
+            ReleaseTarget::Tag(RefName::parse("0.0.1").unwrap()),
+            "{rel}"
+        );
     }
     let r = ignored(ForgeKind::Github, "create", "github/create.tag.json").unwrap();
     assert!(r.contains("names no commit"), "{r}");

@@ -101,11 +101,35 @@ pub enum ForgeError {
     Unreachable(String),
 }
 
-/// Client of the forges' commit status APIs.
+/// A release's tag whose commit the forge must name: a release payload
+/// names only the branch it was cut from (`target_commitish`), and the build
+/// is filed under the commit. Like [`CommitStatus`] it names the forge by its
+/// registry id, so the API URL is built from that entry, never a payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagQuery {
+    /// The forge's id in the registry.
+    pub forge_id: String,
+    /// `owner/repo` (GitLab: the project path).
+    pub repo: String,
+    /// The tag, a validated ref name.
+    pub tag: String,
+}
+
+/// Client of the forges' commit status and tag APIs.
 #[async_trait]
 pub trait ForgeClient: Send + Sync {
     /// Sets one commit status.
     async fn set_status(&self, status: &CommitStatus) -> Result<(), ForgeError>;
+
+    /// The full SHA of the commit `query.tag` names. The default answers
+    /// that this client cannot look tags up, so clients that only set
+    /// statuses (test doubles) need not implement it.
+    async fn tag_commit(&self, query: &TagQuery) -> Result<String, ForgeError> {
+        Err(ForgeError::Invalid(format!(
+            "this forge client cannot resolve tag {:?}",
+            query.tag
+        )))
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ pub mod manifest_table;
 pub mod object_store;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use forge::{CommitStatus, ForgeClient, ForgeError, ForgeKind, StatusState};
+pub use forge::{CommitStatus, ForgeClient, ForgeError, ForgeKind, StatusState, TagQuery};
 pub use invoker::{FunctionInvoker, InvokeError, MAX_PAYLOAD_BYTES};
 pub use job_table::{JobTable, QueueSlot, TableError};
 pub use manifest_table::ManifestTable;

@@ -118,6 +118,9 @@ pub enum ForgeEvent {
     },
     /// A commit to build.
     Build(Box<BuildTrigger>),
+    /// A release to build once its commit is settled (it may need a forge
+    /// lookup, which the synchronous parse does not make).
+    Release(Box<release::ReleaseTrigger>),
     /// Nothing to build, and why (`ignored: pull_request`).
     Ignored(String),
 }

@@ -1,24 +1,55 @@
 //! Gitea, Gogs and GitHub `release`: a release was published.
 //!
-//! A release with an attached `.zip` is built from that bundle (translators
-//! publish prebuilt bundles that way); otherwise from the tag's archive.
-//! Gitea, Gogs and GitHub release payloads name a commit only when
-//! `target_commitish` happens to be a SHA. Without one there is no commit to
-//! file the build under (the job manager requires a commit hash), so the
-//! release is ignored with that reason: the tag's own push event builds it.
+//! A release builds the commit its tag names, from the tag's archive, and
+//! publishes every attached file as a download (the converter decides
+//! whether one is a prebuilt site bundle). Real release payloads name only
+//! the branch the tag was cut from (`target_commitish: "master"`), so the
+//! commit is then looked up on the forge's API before the job is requested
+//! ([`crate::release_commit`]); reading the payload stays synchronous.
 
 use tx_shared::domain::job::CommitInfo;
+use tx_shared::domain::job_request::ReleaseAsset;
 use tx_shared::forges::Forge;
+use tx_shared::identity::{CommitId, GitRef, RefName};
 
-use super::{
-    BuildTrigger, ForgeEvent, ParseError, commit_sha, message, own_link, repo_identity, required, tag_name,
-};
-use crate::archive::{archive_url, release_asset_url};
+use super::{BuildTrigger, ForgeEvent, ParseError, message, own_link, repo_identity, required, tag_name};
+use crate::archive::{archive_url, release_assets};
 use crate::forge::Delivery;
 use crate::payload::ReleaseEvent;
-use tx_shared::identity::{CommitId, GitRef};
 
-/// Reads a release event; only `published` releases are built.
+/// Where a release's commit comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReleaseTarget {
+    /// The payload named the commit (`target_commitish` was a SHA).
+    Commit(CommitId),
+    /// The payload named a branch (or nothing): the tag is looked up.
+    Tag(RefName),
+}
+
+/// A release to build once its commit is known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReleaseTrigger {
+    /// The build; its `commit.commit_id` is empty until the target is
+    /// settled ([`ReleaseTrigger::with_commit`]).
+    pub build: BuildTrigger,
+    /// Where the commit comes from.
+    pub target: ReleaseTarget,
+    /// The attached files, their URLs built from the registry.
+    pub assets: Vec<ReleaseAsset>,
+    /// Attached files left out because their names are not safe segments.
+    pub refused_assets: Vec<String>,
+}
+
+impl ReleaseTrigger {
+    /// The build of `commit_id`, with the release's assets.
+    pub fn with_commit(self, commit_id: &CommitId) -> (BuildTrigger, Vec<ReleaseAsset>) {
+        let mut build = self.build;
+        build.commit.commit_id = commit_id.to_string();
+        (build, self.assets)
+    }
+}
+
+/// Reads a release event; only `published`, non-draft releases are built.
 pub fn parse(delivery: &Delivery, forge: &Forge, event_body: ReleaseEvent) -> Result<ForgeEvent, ParseError> {
     let event = delivery.event.as_str();
     let action = event_body.action.as_deref().unwrap_or("?");
@@ -33,30 +64,27 @@ pub fn parse(delivery: &Delivery, forge: &Forge, event_body: ReleaseEvent) -> Re
     if release.draft {
         return Ok(ForgeEvent::Ignored(format!("ignored: draft release {tag}")));
     }
-    let commit_id = match release.target_commitish.as_deref().map(str::trim) {
-        Some(target) if CommitId::parse_full(target).is_ok() => {
-            commit_sha(event, "release.target_commitish", target)?
-        }
-        other => {
-            return Ok(ForgeEvent::Ignored(format!(
-                "ignored: release {tag} names no commit (target {:?}); its tag push builds it",
-                other.unwrap_or_default()
-            )));
-        }
-    };
     let tag_ref = tag_name(event, "release.tag_name", tag)?;
     let tag = tag_ref.as_str();
+    let target = match release
+        .target_commitish
+        .as_deref()
+        .map(str::trim)
+        .and_then(|t| CommitId::parse_full(t).ok())
+    {
+        Some(commit) => ReleaseTarget::Commit(commit),
+        None => ReleaseTarget::Tag(tag_ref.clone()),
+    };
     let repo = repo_identity(event, forge, event_body.repository.as_ref())?;
-    let source = release_asset_url(forge, &repo.path(), tag, &release.assets)
-        .unwrap_or_else(|| archive_url(forge, &repo.path(), tag));
+    let (assets, refused_assets) = release_assets(forge, &repo.path(), tag, &release.assets);
     let title = message(release.name.as_deref()).unwrap_or_else(|| format!("release {tag}"));
-    Ok(ForgeEvent::Build(Box::new(BuildTrigger {
+    let build = BuildTrigger {
         forge: forge.kind,
         forge_id: forge.id.clone(),
         status_repo: repo.path(),
-        source,
+        source: archive_url(forge, &repo.path(), tag),
         commit: CommitInfo {
-            commit_id,
+            commit_id: String::new(),
             committed_by: release
                 .author
                 .as_ref()
@@ -76,5 +104,11 @@ pub fn parse(delivery: &Delivery, forge: &Forge, event_body: ReleaseEvent) -> Re
         repo_url: repo.html_url,
         git_ref: GitRef::Tag(tag_ref.clone()),
         delivery_id: delivery.delivery_id.clone(),
+    };
+    Ok(ForgeEvent::Release(Box::new(ReleaseTrigger {
+        build,
+        target,
+        assets,
+        refused_assets,
     })))
 }
