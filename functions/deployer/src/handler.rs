@@ -12,8 +12,10 @@ use bytes::Bytes;
 use futures::StreamExt;
 use serde::Serialize;
 use tx_shared::domain::build_log::{BUILD_LOG, BuildLog, DisplayStatus};
-use tx_shared::domain::convert::output_files::{INDEX_JSON, MANIFEST_JSON};
+use tx_shared::domain::convert::output_files::{DOWNLOADS_JSON, INDEX_JSON, MANIFEST_JSON};
 use tx_shared::domain::job::JobStatus;
+use tx_shared::domain::project::RefRecord;
+use tx_shared::identity::{GitRef, Segment};
 use tx_shared::ports::object_store::content_type_for;
 use tx_shared::ports::{JobTable, ManifestTable, ObjectStore};
 
@@ -21,9 +23,9 @@ use crate::config::SiteConfig;
 use crate::converted::{ConvertedBuild, INDEX_HTML};
 use crate::error::DeployError;
 use crate::keys::{BuildPrefix, STATIC_PREFIX, decode_event_key};
-use crate::landing::publish_landing;
+use crate::landing::{Entry, own_log_dir, publish_entry};
 use crate::placeholder::render_placeholder;
-use crate::project::{PROJECT_JSON, derive_project};
+use crate::project::{PROJECT_JSON, derive_project, is_published};
 use crate::render::{BUILD_LOG_PAGE, BuildRenderer, Placement};
 use crate::site_index::publish_site_index;
 use crate::templates::Templates;
@@ -88,6 +90,7 @@ pub struct DeployReport {
 pub async fn handle_s3(event: S3Event, deps: &DeployerDeps) -> Result<(), DeployError> {
     let mut seen = BTreeSet::new();
     let mut builds = Vec::new();
+    let mut refs = Vec::new();
     for record in &event.records {
         if let Some(name) = record.event_name.as_deref()
             && !name.starts_with("ObjectCreated")
@@ -99,6 +102,10 @@ pub async fn handle_s3(event: S3Event, deps: &DeployerDeps) -> Result<(), Deploy
             continue;
         };
         let key = decode_event_key(raw);
+        if RefRecord::repo_of_key(&key).is_some() {
+            refs.push(key);
+            continue;
+        }
         match BuildPrefix::of_build_log_key(&key) {
             Some(prefix) if seen.insert(prefix.clone()) => builds.push(prefix),
             Some(_) => {}
@@ -126,7 +133,67 @@ pub async fn handle_s3(event: S3Event, deps: &DeployerDeps) -> Result<(), Deploy
             Err(e) => tracing::error!(prefix = prefix.prefix(), error = %e, "deployment skipped"),
         }
     }
+    for key in refs {
+        match remove_ref(&key, deps).await {
+            Ok(()) => tracing::info!(key, "ref removed"),
+            Err(e) if e.is_retryable() => {
+                tracing::error!(key, error = %e, "ref removal failed; will be retried");
+                retry.get_or_insert(e);
+            }
+            Err(e) => tracing::error!(key, error = %e, "ref record skipped"),
+        }
+    }
     retry.map_or(Ok(()), Err)
+}
+
+/// A ref record landed (a branch or tag deleted, a pull request closed):
+/// takes that ref's entry point down, unless the ref was pushed again after
+/// the removal. Commit folders, other refs' pages and the landing page stay.
+pub async fn remove_ref(key: &str, deps: &DeployerDeps) -> Result<(), DeployError> {
+    let Some((owner, repo)) = RefRecord::repo_of_key(key) else {
+        return Err(DeployError::NotABuild(key.to_string()));
+    };
+    let Some(record) = read_ref_record(deps.cdn.as_ref(), key).await? else {
+        return Ok(());
+    };
+    if RefRecord::key(owner, repo, &record.git_ref) != key {
+        // A record must sit at its ref's key; one elsewhere names another ref.
+        return Err(DeployError::NotABuild(key.to_string()));
+    }
+    let prefix = BuildPrefix {
+        owner: owner.to_string(),
+        repo: repo.to_string(),
+        commit10: String::new(),
+    };
+    let templates = Templates::new(deps.site.templates_dir.as_deref());
+    let index = derive_project(deps.jobs.as_ref(), &prefix, None).await?;
+    let title = repo_title(deps, &prefix, None).await?;
+    let entry = Entry::Ref(record.git_ref);
+    publish_entry(
+        deps.website.as_ref(),
+        &templates,
+        &prefix.repo_prefix(),
+        &index,
+        &entry,
+        Some(record.at),
+        &title,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The ref record at `key` in the CDN bucket, if there is a readable one.
+async fn read_ref_record(cdn: &dyn ObjectStore, key: &str) -> Result<Option<RefRecord>, DeployError> {
+    let Some(body) = cdn.get(key).await? else {
+        return Ok(None);
+    };
+    match serde_json::from_slice::<RefRecord>(&body) {
+        Ok(record) => Ok(Some(record)),
+        Err(e) => {
+            tracing::warn!(key, error = %e, "malformed ref record; ignored");
+            Ok(None)
+        }
+    }
 }
 
 /// Deploys the build in `cdn_prefix` (`u/<owner>/<repo>/<commit10>/`) as its
@@ -197,7 +264,19 @@ async fn deploy_superseded(
             "{reason}; the website keeps its {} build of this commit",
             shown.status.as_str()
         );
-        return Ok(skipped(prefix, shown.status, note));
+        let mut cancelled = log;
+        cancelled.status = DisplayStatus::Cancelled;
+        cancelled.success = false;
+        cancelled.message = Some(reason);
+        let raw = Bytes::from(serde_json::to_vec_pretty(&cancelled)?);
+        let w = Writer {
+            website: deps.website.as_ref(),
+            written: 0.into(),
+        };
+        publish_own_log(prefix, &cancelled, raw, deps, templates, &w).await?;
+        let mut report = skipped(prefix, shown.status, note);
+        report.written = w.count();
+        return Ok(report);
     }
     let mut cancelled = log;
     cancelled.status = DisplayStatus::Cancelled;
@@ -279,10 +358,8 @@ async fn deploy_placeholder(
     deps: &DeployerDeps,
     templates: &Templates,
 ) -> Result<DeployReport, DeployError> {
-    if let Some(shown) = shown_final(prefix, deps)
-        .await?
-        .filter(|shown| shown.job_id == log.job_id)
-    {
+    let shown = shown_final(prefix, deps).await?;
+    if let Some(shown) = shown.as_ref().filter(|shown| shown.job_id == log.job_id) {
         let note = format!("website already shows this build as {}", shown.status.as_str());
         return Ok(skipped(prefix, shown.status, note));
     }
@@ -290,6 +367,20 @@ async fn deploy_placeholder(
         website: deps.website.as_ref(),
         written: 0.into(),
     };
+    if let Some(shown) = shown.filter(|shown| is_published(shown.status)) {
+        // Another build of this commit is published: its pages stay while
+        // this one runs; project.json and the ref's page list it.
+        let title = repo_title(deps, prefix, None).await?;
+        let landing = publish_repo(deps, templates, prefix, log, &title, &w).await?;
+        let note = format!(
+            "the website keeps its {} build of this commit",
+            shown.status.as_str()
+        );
+        let mut report = skipped(prefix, log.status, note);
+        report.written = w.count();
+        report.landing = landing;
+        return Ok(report);
+    }
     w.put_static(templates).await?;
     let placement = Placement::Website {
         prefix,
@@ -321,6 +412,17 @@ async fn deploy_finished(
     deps: &DeployerDeps,
     templates: &Templates,
 ) -> Result<DeployReport, DeployError> {
+    let w = Writer {
+        website: deps.website.as_ref(),
+        written: 0.into(),
+    };
+    if !is_published(log.status)
+        && let Some(shown) = shown_final(prefix, deps)
+            .await?
+            .filter(|shown| is_published(shown.status) && shown.job_id != log.job_id)
+    {
+        return keep_published(prefix, &log, raw_log, &shown, deps, templates, w).await;
+    }
     let cdn = deps.cdn.as_ref();
     let base = prefix.prefix();
     let files: Vec<String> = cdn
@@ -332,6 +434,7 @@ async fn deploy_finished(
         .collect();
     let index_json = cdn.get(&prefix.key(INDEX_JSON)).await?;
     let manifest_json = cdn.get(&prefix.key(MANIFEST_JSON)).await?;
+    let downloads_json = cdn.get(&prefix.key(DOWNLOADS_JSON)).await?;
     let status = log.status;
     let current = log.clone();
     let build = ConvertedBuild::assemble(
@@ -340,17 +443,14 @@ async fn deploy_finished(
         manifest_json.as_deref(),
         Some(log),
         &prefix.repo,
-    );
+    )
+    .with_downloads(downloads_json.as_deref());
     let mut notes = build.notes.clone();
     let placement = Placement::Website {
         prefix,
         site: &deps.site,
     };
     let renderer = BuildRenderer::new(templates, &build, placement);
-    let w = Writer {
-        website: deps.website.as_ref(),
-        written: 0.into(),
-    };
     w.put_static(templates).await?;
 
     let mut pages = 0;
@@ -413,6 +513,7 @@ async fn deploy_finished(
     if let Some(manifest) = manifest_json {
         w.put(&prefix.key(MANIFEST_JSON), manifest).await?;
     }
+    publish_own_log(prefix, &current, raw_log.clone(), deps, templates, &w).await?;
     // Last: a final build log on the website means "this build is all there"
     // (the placeholder reloads on it, the landing page trusts it).
     w.put(&prefix.key(BUILD_LOG), raw_log).await?;
@@ -436,6 +537,71 @@ async fn deploy_finished(
         landing,
         notes,
     })
+}
+
+/// A build that did not succeed, of a commit the website shows as published:
+/// the commit folder keeps its pages, `index.html` and `build_log.json`; the
+/// build's own log is published beside them and listed in `project.json`.
+async fn keep_published(
+    prefix: &BuildPrefix,
+    log: &BuildLog,
+    raw_log: Bytes,
+    shown: &BuildLog,
+    deps: &DeployerDeps,
+    templates: &Templates,
+    w: Writer<'_>,
+) -> Result<DeployReport, DeployError> {
+    w.put_static(templates).await?;
+    publish_own_log(prefix, log, raw_log, deps, templates, &w).await?;
+    let title = repo_title(deps, prefix, None).await?;
+    let landing = publish_repo(deps, templates, prefix, log, &title, &w).await?;
+    Ok(DeployReport {
+        prefix: prefix.prefix(),
+        status: log.status,
+        outcome: Outcome::NotPublished,
+        pages: 0,
+        written: w.count(),
+        landing,
+        notes: vec![format!(
+            "the website keeps its {} build of this commit (job {})",
+            shown.status.as_str(),
+            shown.job_id
+        )],
+    })
+}
+
+/// Writes a finished build's own log, `builds/<job_id>/build_log.json` and
+/// its readable page, below the commit folder: every build keeps its log,
+/// whichever build of the commit the folder shows.
+async fn publish_own_log(
+    prefix: &BuildPrefix,
+    log: &BuildLog,
+    raw_log: Bytes,
+    deps: &DeployerDeps,
+    templates: &Templates,
+    w: &Writer<'_>,
+) -> Result<(), DeployError> {
+    if !Segment::is_valid(&log.job_id) {
+        tracing::warn!(
+            job_id = log.job_id,
+            "job id is not a path segment; no log of its own"
+        );
+        return Ok(());
+    }
+    let dir = own_log_dir(&prefix.commit10, &log.job_id);
+    let build = ConvertedBuild::assemble(&[], None, None, Some(log.clone()), &prefix.repo);
+    let placement = Placement::Website {
+        prefix,
+        site: &deps.site,
+    };
+    let renderer = BuildRenderer::new(templates, &build, placement);
+    let below = dir.strip_prefix(&format!("{}/", prefix.commit10)).unwrap_or(&dir);
+    if let Some(page) = renderer.render_own_log_page(below)? {
+        w.put(&format!("{}{dir}{BUILD_LOG_PAGE}", prefix.repo_prefix()), page)
+            .await?;
+    }
+    w.put(&format!("{}{dir}{BUILD_LOG}", prefix.repo_prefix()), raw_log)
+        .await
 }
 
 /// The repo's display title: the manifest table's, else the build's, else its name.
@@ -463,7 +629,34 @@ async fn publish_repo(
 ) -> Result<Option<String>, DeployError> {
     let index = derive_project(deps.jobs.as_ref(), prefix, Some(log)).await?;
     let json = serde_json::to_vec_pretty(&index)?;
-    w.put(&format!("{}{PROJECT_JSON}", prefix.repo_prefix()), json)
+    let repo_prefix = prefix.repo_prefix();
+    w.put(&format!("{repo_prefix}{PROJECT_JSON}"), json).await?;
+    if let Ok(git_ref) = GitRef::parse(&log.git_ref) {
+        let record_key = RefRecord::key(&prefix.owner, &prefix.repo, &git_ref);
+        let since = read_ref_record(deps.cdn.as_ref(), &record_key)
+            .await?
+            .map(|r| r.at);
+        let entry = Entry::Ref(git_ref);
+        publish_entry(
+            deps.website.as_ref(),
+            templates,
+            &repo_prefix,
+            &index,
+            &entry,
+            since,
+            title,
+        )
         .await?;
-    publish_landing(deps.website.as_ref(), templates, prefix, &index, title).await
+    }
+    let website = deps.website.as_ref();
+    publish_entry(
+        website,
+        templates,
+        &repo_prefix,
+        &index,
+        &Entry::Landing,
+        None,
+        title,
+    )
+    .await
 }

@@ -1,30 +1,85 @@
-//! The repo's landing page `u/<owner>/<repo>/index.html`: sends readers to the
-//! newest published build and lists every build.
+//! A repository's entry points: the landing page `u/<owner>/<repo>/index.html`,
+//! which follows the default branch, and one page per ref
+//! (`branch/<name>/`, `tag/<tag>/`, `pr/<n>/`), which follows that ref. Each
+//! sends readers to the newest published build it follows and lists builds.
 //!
-//! "Newest" is by `created_at` from the job table, and a build counts only
-//! once the website holds it (its final `build_log.json` is the last file a
-//! deployment writes), so an older build that finishes late never moves the
-//! page backwards, and the page never points at a folder still being written.
+//! "Newest" is push order on the ref (`created_at`, then job id, from the
+//! job table), and a build counts only once the website holds it (its final
+//! `build_log.json` is the last file a deployment writes), so an older build
+//! that finishes late never moves a page backwards, and a page never points
+//! at a folder still being written.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tx_shared::domain::build_log::{BUILD_LOG, BuildLog};
 use tx_shared::domain::project::{ProjectCommit, ProjectIndex};
+use tx_shared::identity::GitRef;
 use tx_shared::ports::ObjectStore;
+use tx_shared::ports::object_store::content_type_for;
 
 use crate::error::DeployError;
-use crate::keys::BuildPrefix;
 use crate::project::is_published;
-use crate::render::{human_time, status_label};
+use crate::render::{BUILD_LOG_PAGE, human_time, status_label};
 use crate::templates::Templates;
 
 /// How many published builds are probed, newest first, for one already on
 /// the website (the newest one nearly always is).
 const MAX_PROBES: usize = 20;
 
-/// One build as the landing page lists it.
+/// Folder, below a build folder, of each build's own log (a failed rebuild
+/// of a published commit keeps its log there, beside the pages it left).
+pub const BUILDS_DIR: &str = "builds";
+
+/// One entry point of a repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// `u/<owner>/<repo>/index.html`: follows the default branch.
+    Landing,
+    /// `u/<owner>/<repo>/<kind>/<name>/index.html`: follows one ref.
+    Ref(GitRef),
+}
+
+impl Entry {
+    /// The entry point's folder below the repository's (`""`, `branch/x/`).
+    fn dir(&self) -> String {
+        match self {
+            Entry::Landing => String::new(),
+            Entry::Ref(r) => r.entry_point(),
+        }
+    }
+
+    /// From the entry point's folder back up to the repository's (branch
+    /// names may hold `/`, so the depth varies).
+    fn up(&self) -> String {
+        "../".repeat(self.dir().matches('/').count())
+    }
+
+    /// Key of the entry point's page.
+    pub fn key(&self, repo_prefix: &str) -> String {
+        format!("{repo_prefix}{}index.html", self.dir())
+    }
+
+    /// The ref whose builds the page follows, if it can be named.
+    fn followed(&self, index: &ProjectIndex) -> Option<GitRef> {
+        match self {
+            Entry::Landing => index.default_ref(),
+            Entry::Ref(r) => Some(r.clone()),
+        }
+    }
+}
+
+/// Key of a build's own log below its commit folder.
+pub fn own_log_dir(commit10: &str, job_id: &str) -> String {
+    format!("{commit10}/{BUILDS_DIR}/{job_id}/")
+}
+
+/// One build as an entry point lists it.
 #[derive(Debug, Serialize)]
 struct BuildRow<'a> {
     id: &'a str,
+    job_id: &'a str,
+    git_ref: &'a str,
+    ref_kind: &'static str,
     href: String,
     log_href: String,
     status: &'static str,
@@ -35,19 +90,15 @@ struct BuildRow<'a> {
     is_latest: bool,
 }
 
-/// The newest build of `index` that is published and already on the website.
+/// The newest of `candidates` (newest first) that is published and whose
+/// commit folder the website already shows as published.
 pub async fn latest_published<'a>(
     website: &dyn ObjectStore,
-    prefix: &BuildPrefix,
-    index: &'a ProjectIndex,
+    repo_prefix: &str,
+    candidates: impl Iterator<Item = &'a ProjectCommit>,
 ) -> Result<Option<&'a ProjectCommit>, DeployError> {
-    let candidates = index
-        .commits
-        .iter()
-        .filter(|c| is_published(c.status))
-        .take(MAX_PROBES);
-    for commit in candidates {
-        let key = format!("{}{}/{}", prefix.repo_prefix(), commit.id, BUILD_LOG);
+    for commit in candidates.filter(|c| is_published(c.status)).take(MAX_PROBES) {
+        let key = format!("{repo_prefix}{}/{BUILD_LOG}", commit.id);
         let Some(body) = website.get(&key).await? else {
             continue;
         };
@@ -60,30 +111,61 @@ pub async fn latest_published<'a>(
     Ok(None)
 }
 
-/// Renders the landing page for `index`, pointing at `latest`.
-pub fn render_landing(
+/// The builds an entry point follows, newest first: the followed ref's,
+/// requested after `since` (the ref's removal) when it was removed.
+fn followed<'a>(
+    index: &'a ProjectIndex,
+    entry: &Entry,
+    since: Option<DateTime<Utc>>,
+) -> Vec<&'a ProjectCommit> {
+    let Some(git_ref) = entry.followed(index) else {
+        return Vec::new();
+    };
+    index
+        .commits
+        .iter()
+        .filter(|c| c.is_of(&git_ref))
+        .filter(|c| since.is_none_or(|at| c.created_at > at))
+        .collect()
+}
+
+/// Renders the page of `entry`, pointing at `latest`.
+pub fn render_entry(
     templates: &Templates,
     index: &ProjectIndex,
+    entry: &Entry,
     latest: Option<&ProjectCommit>,
     title: &str,
 ) -> Result<String, DeployError> {
-    let latest_id = latest.map(|c| c.id.as_str());
-    let rows: Vec<BuildRow> = index
-        .commits
+    let up = entry.up();
+    let listed: Vec<&ProjectCommit> = match entry {
+        Entry::Landing => index.commits.iter().collect(),
+        Entry::Ref(_) => followed(index, entry, None),
+    };
+    let latest_job = latest.map(|c| c.job_id.as_str());
+    let rows: Vec<BuildRow> = listed
         .iter()
         .map(|c| BuildRow {
             id: &c.id,
-            href: format!("{}/index.html", c.id),
-            log_href: format!("{}/{}", c.id, crate::render::BUILD_LOG_PAGE),
+            job_id: &c.job_id,
+            git_ref: &c.ref_name,
+            ref_kind: c.ref_kind.as_str(),
+            href: format!("{up}{}/index.html", c.id),
+            log_href: format!("{up}{}{BUILD_LOG_PAGE}", own_log_dir(&c.id, &c.job_id)),
             status: c.status.as_str(),
             status_label: status_label(c.status),
             created_at: human_time(&c.created_at),
             created_iso: tx_shared::time::format(&c.created_at),
             ended_at: c.ended_at.as_ref().map(human_time),
-            is_latest: Some(c.id.as_str()) == latest_id,
+            is_latest: Some(c.job_id.as_str()) == latest_job,
         })
         .collect();
-    let newest = rows.first().filter(|r| !r.is_latest);
+    let followed_ref = entry.followed(index);
+    let newest_job = followed(index, entry, None).first().map(|c| c.job_id.clone());
+    let newest = rows
+        .iter()
+        .find(|r| newest_job.as_deref() == Some(r.job_id))
+        .filter(|r| !r.is_latest);
     let ctx = minijinja::context! {
         lang => "en",
         dir => "ltr",
@@ -91,46 +173,56 @@ pub fn render_landing(
         owner => &index.user,
         repo => &index.repo,
         repo_url => (!index.repo_url.is_empty()).then_some(&index.repo_url),
+        followed_kind => followed_ref.as_ref().map(|r| r.kind().as_str()),
+        followed_name => followed_ref.as_ref().map(GitRef::name),
+        is_landing => matches!(entry, Entry::Landing),
+        repo_home => format!("{up}index.html"),
+        project_json => format!("{up}project.json"),
         latest => rows.iter().find(|r| r.is_latest),
         newest => newest,
         builds => &rows,
-        static_root => "../../../",
-        site_home => "../../../index.html",
+        static_root => format!("{up}../../../"),
+        site_home => format!("{up}../../../index.html"),
     };
     templates.render("landing.html", ctx)
 }
 
-/// Writes the landing page of the repo of `prefix`, then checks once more
-/// that no build deployed meanwhile by another deployer is newer (S3 keeps
-/// the last write, so the later writer re-points the page if it has to).
-pub async fn publish_landing(
+/// Writes the page of `entry`, then checks once more that no build deployed
+/// meanwhile by another deployer is newer (S3 keeps the last write, so the
+/// later writer re-points the page if it has to). A ref removed at `since`
+/// with no build pushed after it has no page: it is deleted instead.
+pub async fn publish_entry(
     website: &dyn ObjectStore,
     templates: &Templates,
-    prefix: &BuildPrefix,
+    repo_prefix: &str,
     index: &ProjectIndex,
+    entry: &Entry,
+    since: Option<DateTime<Utc>>,
     title: &str,
 ) -> Result<Option<String>, DeployError> {
-    let key = format!("{}index.html", prefix.repo_prefix());
-    let mut target = latest_published(website, prefix, index)
+    let key = entry.key(repo_prefix);
+    let candidates = followed(index, entry, since);
+    if since.is_some() && candidates.is_empty() {
+        website.delete(&key).await?;
+        return Ok(None);
+    }
+    let mut target = latest_published(website, repo_prefix, candidates.iter().copied())
         .await?
-        .map(|c| c.id.clone());
+        .map(|c| c.job_id.clone());
     for _ in 0..2 {
-        let latest = index.commits.iter().find(|c| Some(&c.id) == target.as_ref());
-        let html = render_landing(templates, index, latest, title)?;
-        website
-            .put(
-                &key,
-                html.into(),
-                tx_shared::ports::object_store::content_type_for(&key),
-            )
-            .await?;
-        let again = latest_published(website, prefix, index)
+        let latest = candidates
+            .iter()
+            .copied()
+            .find(|c| Some(&c.job_id) == target.as_ref());
+        let html = render_entry(templates, index, entry, latest, title)?;
+        website.put(&key, html.into(), content_type_for(&key)).await?;
+        let again = latest_published(website, repo_prefix, candidates.iter().copied())
             .await?
-            .map(|c| c.id.clone());
+            .map(|c| c.job_id.clone());
         if again == target {
             break;
         }
         target = again;
     }
-    Ok(target)
+    Ok(target.and_then(|job| candidates.iter().find(|c| c.job_id == job).map(|c| c.id.clone())))
 }

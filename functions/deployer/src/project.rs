@@ -5,6 +5,7 @@
 use tx_shared::domain::build_log::{BuildLog, DisplayStatus};
 use tx_shared::domain::job::Job;
 use tx_shared::domain::project::{ProjectCommit, ProjectIndex};
+use tx_shared::identity::{GitRef, RefKind};
 use tx_shared::ports::JobTable;
 
 use crate::error::DeployError;
@@ -34,8 +35,11 @@ pub async fn derive_project(
     if let Some(log) = current
         && !index.commits.iter().any(|c| c.job_id == log.job_id)
     {
+        let git_ref = GitRef::parse(&log.git_ref).ok();
         index.commits.push(ProjectCommit {
             id: tx_shared::domain::job::commit10(&log.commit_id).to_string(),
+            ref_name: git_ref.as_ref().map_or_else(|| log.git_ref.clone(), GitRef::name),
+            ref_kind: git_ref.as_ref().map_or(RefKind::Branch, GitRef::kind),
             created_at: log.created_at,
             status: log.status,
             success: log.success,
@@ -43,9 +47,7 @@ pub async fn derive_project(
             ended_at: log.ended_at,
             job_id: log.job_id.clone(),
         });
-        index
-            .commits
-            .sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.job_id.cmp(&a.job_id)));
+        index.commits.sort_by(ProjectCommit::push_order);
     }
     Ok(index)
 }

@@ -331,6 +331,28 @@ impl<'a> BuildRenderer<'a> {
         };
         self.templates.render("build_log.html", ctx).map(Some)
     }
+
+    /// The build's own readable log at `dir` (`builds/<job_id>/`, below the
+    /// build folder), linking the `build_log.json` beside it rather than the
+    /// one of whichever build the commit folder shows.
+    pub fn render_own_log_page(&self, dir: &str) -> Result<Option<String>, DeployError> {
+        if self.build.log.is_none() {
+            return Ok(None);
+        }
+        let page = format!("{dir}{BUILD_LOG_PAGE}");
+        let mut common = self.common(&page);
+        if let Some(build) = common.build.as_mut() {
+            build.log_page = BUILD_LOG_PAGE.to_string();
+            build.log_json = tx_shared::domain::build_log::BUILD_LOG.to_string();
+        }
+        let ctx = minijinja::context! {
+            page => page,
+            page_title => "Build log",
+            nav => PageNav::for_page(&self.build.nav, &page, false),
+            ..minijinja::Value::from_serialize(common)
+        };
+        self.templates.render("build_log.html", ctx).map(Some)
+    }
 }
 
 #[cfg(test)]
