@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use tx_shared::domain::build_log::{BuildLog, DisplayStatus};
 use tx_shared::domain::job::site_prefix;
 use tx_shared::domain::job_request::Superseded;
+use tx_shared::domain::project::RefRecord;
 use tx_shared::ports::{ObjectStore, StoreError};
 
 use crate::urls::build_log_key;
@@ -88,4 +89,19 @@ mod tests {
         assert_eq!(identifier_prefix("o/../c"), None);
         assert_eq!(identifier_prefix("o/r/c/x"), None);
     }
+}
+
+/// Writes the record that a ref of `owner/repo` is gone (which fires the
+/// deployer, which takes the ref's entry point down). Returns its key.
+pub async fn write_ref_record(
+    cdn: &dyn ObjectStore,
+    owner: &str,
+    repo: &str,
+    record: &RefRecord,
+) -> Result<String, StoreError> {
+    let body = serde_json::to_vec_pretty(record)
+        .map_err(|e| StoreError::Backend(format!("cannot encode ref record: {e}")))?;
+    let key = RefRecord::key(owner, repo, &record.git_ref);
+    cdn.put(&key, Bytes::from(body), "application/json").await?;
+    Ok(key)
 }

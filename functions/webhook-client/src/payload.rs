@@ -306,3 +306,44 @@ pub struct GitlabRelease {
     /// Attached files and source archives.
     pub assets: Option<GitlabAssets>,
 }
+
+/// Gitea, Gogs and GitHub `pull_request`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PullRequestEvent {
+    /// `opened`, `synchronize` (Gitea: `synchronized`), `reopened`, `closed`, …
+    pub action: Option<String>,
+    /// The pull request's number.
+    pub number: Option<u64>,
+    /// The pull request.
+    pub pull_request: Option<PullRequest>,
+    /// The repository the request is to (the base).
+    pub repository: Option<Repository>,
+    /// Who acted.
+    pub sender: Option<User>,
+}
+
+/// The pull request of a `pull_request` event.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PullRequest {
+    /// Its number (also at the top level).
+    pub number: Option<u64>,
+    /// Its title.
+    pub title: Option<String>,
+    /// The proposed branch and its commit.
+    pub head: Option<PullRequestHead>,
+    /// Who opened it.
+    pub user: Option<User>,
+}
+
+/// The head of a pull request.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PullRequestHead {
+    /// The head commit: what the preview builds.
+    pub sha: Option<String>,
+    /// The head branch's name (in the head repository, maybe a fork).
+    #[serde(rename = "ref")]
+    pub git_ref: Option<String>,
+}

@@ -10,14 +10,15 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use tx_shared::api;
 use tx_shared::domain::build_log::{BuildLog, DisplayStatus};
-use tx_shared::domain::job::commit10;
+use tx_shared::domain::job::{commit10, repo_prefix};
 use tx_shared::domain::job_request::{JobDisposition, JobResponse, Superseded};
+use tx_shared::domain::project::RefRecord;
 use tx_shared::ports::StatusState;
 
 use crate::build_log_store;
 use crate::deps::ClientDeps;
 use crate::error::ClientError;
-use crate::event::{self, BuildTrigger, ForgeEvent};
+use crate::event::{self, BuildTrigger, ForgeEvent, RefRemovalTrigger};
 use crate::filters::{self, Verdict};
 use crate::forge;
 use crate::job_api;
@@ -138,6 +139,7 @@ async fn accept(req: &Request, deps: &ClientDeps) -> Result<Response<Body>, Clie
         ForgeEvent::Ignored(reason) => return Ok(ignored(reason)),
         ForgeEvent::Build(trigger) => (trigger, None),
         ForgeEvent::Release(release) => (Box::new(release.build.clone()), Some(*release)),
+        ForgeEvent::RemoveRef(removal) => return remove_ref(deps, forge, secret, &removal).await,
     };
     // The verified payload must be about the repository whose secret
     // verified it: a repository with its own secret cannot be reached with
@@ -168,6 +170,7 @@ async fn accept(req: &Request, deps: &ClientDeps) -> Result<Response<Body>, Clie
     };
     let mut request = trigger.job_request(urls::callback_url(&deps.config.api_url));
     request.assets = assets;
+    request.default_branch = event::default_branch(&body.json);
     let response = job_api::request_job(&deps.http, &deps.config, &request).await?;
     tracing::info!(
         job_id = %response.job.job_id,
@@ -182,6 +185,40 @@ async fn accept(req: &Request, deps: &ClientDeps) -> Result<Response<Body>, Clie
         202
     };
     Ok(api::json(status, &answer))
+}
+
+/// A branch or tag deleted, or a pull request closed: writes the ref record
+/// the deployer takes the entry point down on (one small write, no forge
+/// call). Like a build, it must be signed with the repository's own secret
+/// when it has one.
+async fn remove_ref(
+    deps: &ClientDeps,
+    forge: &tx_shared::forges::Forge,
+    secret: &tx_shared::forges::Secret,
+    removal: &RefRemovalTrigger,
+) -> Result<Response<Body>, ClientError> {
+    if forge.secret_for(&removal.status_repo) != secret {
+        return Err(ClientError::BadSignature(format!(
+            "repository {} has its own webhook secret; this delivery was not signed with it",
+            removal.status_repo
+        )));
+    }
+    let record = RefRecord {
+        git_ref: removal.git_ref.clone(),
+        removed: removal.removed,
+        at: deps.clock.now(),
+    };
+    let key =
+        build_log_store::write_ref_record(deps.cdn.as_ref(), &removal.owner, &removal.repo, &record).await?;
+    tracing::info!(key, "ref removed");
+    Ok(api::json(
+        200,
+        &serde_json::json!({
+            "status": "removed",
+            "ref": removal.git_ref.full(),
+            "entry_point": format!("{}{}", repo_prefix(&removal.owner, &removal.repo), removal.git_ref.entry_point()),
+        }),
+    ))
 }
 
 fn ignored(reason: String) -> Response<Body> {

@@ -6,12 +6,13 @@ mod common;
 use common::{WEBHOOK_SECRET, corpus, corpus_file, registry};
 use http::{HeaderMap, HeaderValue};
 use tx_shared::domain::job_request::ReleaseAsset;
+use tx_shared::domain::project::RefRemoval;
 use tx_shared::forges::{ForgeRegistry, Secret};
-use tx_shared::identity::{CommitId, RefName};
+use tx_shared::identity::{CommitId, GitRef, RefName};
 use tx_shared::ports::ForgeKind;
 use tx_shared::signature::sign_hex;
 use tx_webhook_client::event::release::{ReleaseTarget, ReleaseTrigger};
-use tx_webhook_client::event::{BuildTrigger, ForgeEvent, claim, parse};
+use tx_webhook_client::event::{BuildTrigger, ForgeEvent, RefRemovalTrigger, claim, parse};
 use tx_webhook_client::forge::{Delivery, detect};
 use tx_webhook_client::signature_check::verify;
 
@@ -276,7 +277,7 @@ fn gitea_release_of_a_commit_builds_its_tag_and_publishes_its_assets() {
 }
 
 #[test]
-fn gitea_create_branch_delete_and_pull_request_are_ignored() {
+fn gitea_create_branch_is_ignored_delete_removes_and_pull_request_builds() {
     let Some(r) = ignored(
         ForgeKind::Gitea,
         "create",
@@ -285,20 +286,68 @@ fn gitea_create_branch_delete_and_pull_request_are_ignored() {
         return;
     };
     assert!(r.starts_with("ignored: create branch master"), "{r}");
-    let r = ignored(
+    let r = removal(
         ForgeKind::Gitea,
         "delete",
         "gitea/delete.branch.go-playground-capture.json",
     )
     .unwrap();
-    assert_eq!(r, "ignored: delete");
-    let r = ignored(
+    assert_eq!(r.git_ref, GitRef::branch("example3").unwrap());
+    assert_eq!(r.removed, RefRemoval::Deleted);
+    let t = build(
         ForgeKind::Gitea,
         "pull_request",
         "gitea/pull_request.opened.go-playground-capture.json",
     )
     .unwrap();
-    assert_eq!(r, "ignored: pull_request");
+    assert_eq!(t.git_ref, GitRef::PullRequest(2));
+    assert_eq!(t.commit.commit_id, "48e773f892a831faa47c0a160d1b7f0cd369ae2a");
+    assert_eq!((t.owner.as_str(), t.repo.as_str()), ("example", "example"));
+    assert!(
+        t.source
+            .ends_with("/example/example/archive/48e773f892a831faa47c0a160d1b7f0cd369ae2a.zip"),
+        "{}",
+        t.source
+    );
+}
+
+fn removal(forge: ForgeKind, event: &str, rel: &str) -> Option<RefRemovalTrigger> {
+    let (_, _, parsed) = read(forge, event, rel)?;
+    match parsed {
+        ForgeEvent::RemoveRef(r) => Some(*r),
+        other => panic!("{rel}: expected a ref removal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_closed_pull_request_removes_its_preview() {
+    let Some((_, body, _)) = read(
+        ForgeKind::Github,
+        "pull_request",
+        "github/pull_request.opened.json",
+    ) else {
+        return;
+    };
+    let mut value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    value["action"] = "closed".into();
+    let closed = serde_json::to_vec(&value).unwrap();
+    let delivery = Delivery {
+        forge: ForgeKind::Github,
+        event: "pull_request".into(),
+        delivery_id: None,
+    };
+    let forges = forge_of(ForgeKind::Github, &closed);
+    let ForgeEvent::RemoveRef(r) = parse(&delivery, &forges.forges()[0], &closed).unwrap() else {
+        panic!("closed is a removal");
+    };
+    assert_eq!(
+        (r.git_ref, r.removed),
+        (GitRef::PullRequest(2), RefRemoval::Closed)
+    );
+    assert_eq!(
+        tx_webhook_client::event::default_branch(&closed).as_deref(),
+        Some("master")
+    );
 }
 
 #[test]
@@ -383,8 +432,9 @@ fn github_tag_pushes() {
         "github/push.tag-deleted.json",
         "github/push.tag-deleted.with-organization.json",
     ] {
-        let r = ignored(ForgeKind::Github, "push", rel).unwrap();
-        assert_eq!(r, "ignored: deleted ref refs/tags/simple-tag");
+        let r = removal(ForgeKind::Github, "push", rel).unwrap();
+        assert_eq!(r.git_ref, GitRef::tag("simple-tag").unwrap(), "{rel}");
+        assert_eq!(r.removed, RefRemoval::Deleted);
     }
 }
 
@@ -405,18 +455,15 @@ fn github_release_create_ping_and_others() {
     }
     let r = ignored(ForgeKind::Github, "create", "github/create.tag.json").unwrap();
     assert!(r.contains("names no commit"), "{r}");
-    assert_eq!(
-        ignored(ForgeKind::Github, "delete", "github/delete.tag.json").unwrap(),
-        "ignored: delete"
-    );
+    let r = removal(ForgeKind::Github, "delete", "github/delete.tag.json").unwrap();
+    assert!(r.git_ref.is_tag(), "{r:?}");
     for rel in [
         "github/pull_request.opened.json",
         "github/pull_request.synchronize.json",
     ] {
-        assert_eq!(
-            ignored(ForgeKind::Github, "pull_request", rel).unwrap(),
-            "ignored: pull_request"
-        );
+        let t = build(ForgeKind::Github, "pull_request", rel).unwrap();
+        assert_eq!(t.git_ref, GitRef::PullRequest(2), "{rel}");
+        assert!(t.source.contains("/Codertocat/Hello-World/"), "{}", t.source);
     }
     for rel in ["github/ping.json", "github/ping.with-organization.json"] {
         let (_, _, e) = read(ForgeKind::Github, "ping", rel).unwrap();

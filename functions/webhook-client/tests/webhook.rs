@@ -321,17 +321,17 @@ async fn ping_and_ignored_events_answer_200() {
     let headers = [("X-GitHub-Event", "push"), ("X-Hub-Signature-256", sig.as_str())];
     let (status, json) = answer(handle_http(webhook(&headers, body), &h.deps).await.unwrap());
     assert_eq!(status, 200);
-    assert_eq!(json["status"], "ignored");
-    assert_eq!(json["message"], "ignored: deleted ref refs/tags/simple-tag");
-
-    let body = corpus_file(&dir, "gitea/pull_request.opened.go-playground-capture.json");
-    let (status, json) = send(&h, "pull_request", "d", body).await;
-    assert_eq!(
-        (status, json["message"].as_str()),
-        (200, Some("ignored: pull_request"))
+    assert_eq!(json["status"], "removed", "{json}");
+    assert_eq!(json["entry_point"], "u/Codertocat/Hello-World/tag/simple-tag/");
+    assert!(
+        h.manager.requests.lock().unwrap().is_empty(),
+        "a deletion builds nothing"
     );
-    assert!(h.manager.requests.lock().unwrap().is_empty());
-    assert!(h.cdn_keys().await.is_empty());
+    assert_eq!(
+        h.cdn_keys().await,
+        vec!["u/Codertocat/Hello-World/refs/tag/simple-tag/ref.json".to_string()],
+        "only the ref record is written"
+    );
 }
 
 #[tokio::test]

@@ -7,10 +7,13 @@
 use tx_shared::domain::job::CommitInfo;
 use tx_shared::forges::Forge;
 
-use super::{BuildTrigger, ForgeEvent, ParseError, commit_sha, repo_identity, required, tag_name};
+use super::{
+    BuildTrigger, ForgeEvent, ParseError, RefRemovalTrigger, commit_sha, repo_identity, required, tag_name,
+};
 use crate::archive::archive_url;
 use crate::forge::Delivery;
 use crate::payload::Create;
+use tx_shared::domain::project::RefRemoval;
 use tx_shared::identity::GitRef;
 
 /// Reads a create event.
@@ -62,5 +65,37 @@ pub fn parse(delivery: &Delivery, forge: &Forge, create: Create) -> Result<Forge
         repo_url: repo.html_url,
         git_ref,
         delivery_id: delivery.delivery_id.clone(),
+    })))
+}
+
+/// Reads a `delete` event (same shape as `create`): the branch or tag's
+/// entry point goes; nothing is built.
+pub fn parse_delete(delivery: &Delivery, forge: &Forge, delete: Create) -> Result<ForgeEvent, ParseError> {
+    let event = delivery.event.as_str();
+    let name = required(event, "ref", delete.git_ref.as_deref())?;
+    let invalid = |_| ParseError::Invalid {
+        event: event.to_string(),
+        field: "ref",
+        value: name.to_string(),
+    };
+    let git_ref = match delete.ref_type.as_deref() {
+        Some("tag") => GitRef::tag(name.strip_prefix("refs/tags/").unwrap_or(name)).map_err(invalid)?,
+        Some("branch") => {
+            GitRef::branch(name.strip_prefix("refs/heads/").unwrap_or(name)).map_err(invalid)?
+        }
+        other => {
+            return Ok(ForgeEvent::Ignored(format!(
+                "ignored: delete {} {name}",
+                other.unwrap_or("?")
+            )));
+        }
+    };
+    let repo = repo_identity(event, forge, delete.repository.as_ref())?;
+    Ok(ForgeEvent::RemoveRef(Box::new(RefRemovalTrigger {
+        status_repo: repo.path(),
+        owner: repo.owner,
+        repo: repo.name,
+        git_ref,
+        removed: RefRemoval::Deleted,
     })))
 }

@@ -78,7 +78,7 @@ fn trigger(
     }
 }
 
-/// Reads a push or tag push. A deleted ref is ignored.
+/// Reads a push or tag push. A deleted branch or tag is a removal of its entry point.
 pub fn push(delivery: &Delivery, forge: &Forge, push: GitlabPush) -> Result<ForgeEvent, ParseError> {
     let event = delivery.event.as_str();
     let git_ref = required(event, "ref", push.git_ref.as_deref())?.to_string();
@@ -88,15 +88,22 @@ pub fn push(delivery: &Delivery, forge: &Forge, push: GitlabPush) -> Result<Forg
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty());
-    if is_null_sha(after) && checkout.is_none_or(is_null_sha) {
-        return Ok(ForgeEvent::Ignored(format!("ignored: deleted ref {git_ref}")));
-    }
+    let deleted = is_null_sha(after) && checkout.is_none_or(is_null_sha);
     let Some(git_ref) = built_ref(&git_ref) else {
         return Ok(ForgeEvent::Ignored(format!(
             "ignored: {git_ref} is not a branch or tag"
         )));
     };
     let p = project(event, forge, push.project.as_ref())?;
+    if deleted {
+        return Ok(ForgeEvent::RemoveRef(Box::new(super::RefRemovalTrigger {
+            owner: p.owner,
+            repo: p.name,
+            status_repo: p.path,
+            git_ref,
+            removed: tx_shared::domain::project::RefRemoval::Deleted,
+        })));
+    }
     let commit_id = match checkout {
         Some(sha) => commit_sha(event, "checkout_sha", sha)?,
         None => commit_sha(event, "after", required(event, "after", Some(after))?)?,

@@ -4,6 +4,7 @@
 
 pub mod create;
 pub mod gitlab;
+pub mod pull_request;
 pub mod push;
 pub mod release;
 
@@ -12,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tx_shared::domain::job::CommitInfo;
 use tx_shared::domain::job_request::JobRequest;
+use tx_shared::domain::project::RefRemoval;
 use tx_shared::forges::Forge;
 use tx_shared::identity::{CommitId, GitRef, IdentityError, RefName, Segment};
 use tx_shared::ports::ForgeKind;
@@ -121,8 +123,51 @@ pub enum ForgeEvent {
     /// A release to build once its commit is settled (it may need a forge
     /// lookup, which the synchronous parse does not make).
     Release(Box<release::ReleaseTrigger>),
-    /// Nothing to build, and why (`ignored: pull_request`).
+    /// A ref is gone (a branch or tag deleted, a pull request closed): its
+    /// entry point goes.
+    RemoveRef(Box<RefRemovalTrigger>),
+    /// Nothing to build, and why (`ignored: pull_request labeled`).
     Ignored(String),
+}
+
+/// A ref whose entry point the deployer takes down.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefRemovalTrigger {
+    /// Forge user or organisation.
+    pub owner: Segment,
+    /// Repository name.
+    pub repo: Segment,
+    /// The repository as the forge's API names it (whose secret must have
+    /// signed the delivery).
+    pub status_repo: String,
+    /// The ref.
+    pub git_ref: GitRef,
+    /// Deleted or closed.
+    pub removed: RefRemoval,
+}
+
+/// The repository's default branch as the payload states it
+/// (`repository.default_branch`, GitLab `project.default_branch`), when it
+/// is a usable branch name: the landing page follows it.
+pub fn default_branch(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct Body {
+        repository: Option<Repo>,
+        project: Option<Repo>,
+    }
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct Repo {
+        default_branch: Option<String>,
+    }
+    let b: Body = serde_json::from_slice(body).ok()?;
+    [b.repository, b.project]
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.default_branch)
+        .find_map(|name| RefName::parse(name.trim()).ok())
+        .map(|name| name.to_string())
 }
 
 /// What an unverified body claims about its origin: the repository URL whose
@@ -221,6 +266,8 @@ pub fn parse(delivery: &Delivery, forge: &Forge, body: &[u8]) -> Result<ForgeEve
             "push" => push::parse(delivery, forge, typed(event, value)?),
             "create" => create::parse(delivery, forge, typed(event, value)?),
             "release" => release::parse(delivery, forge, typed(event, value)?),
+            "pull_request" => pull_request::parse(delivery, forge, typed(event, value)?),
+            "delete" => create::parse_delete(delivery, forge, typed(event, value)?),
             other => Ok(ForgeEvent::Ignored(format!("ignored: {other}"))),
         },
     }

@@ -1,10 +1,12 @@
 //! Gitea, Gogs and GitHub `push`: a branch or tag moved to a new commit.
 
 use tx_shared::domain::job::CommitInfo;
+use tx_shared::domain::project::RefRemoval;
 use tx_shared::forges::Forge;
 
 use super::{
-    BuildTrigger, ForgeEvent, ParseError, built_ref, commit_sha, message, own_link, repo_identity, required,
+    BuildTrigger, ForgeEvent, ParseError, RefRemovalTrigger, built_ref, commit_sha, message, own_link,
+    repo_identity, required,
 };
 use crate::archive::archive_url;
 use crate::forge::Delivery;
@@ -12,21 +14,28 @@ use crate::forge_api::is_null_sha;
 use crate::payload::{Commit, Push};
 use tx_shared::identity::CommitId;
 
-/// Reads a push. A deleted ref is ignored (there is nothing to build).
+/// Reads a push. A deleted branch or tag is a removal of its entry point.
 pub fn parse(delivery: &Delivery, forge: &Forge, push: Push) -> Result<ForgeEvent, ParseError> {
     let event = delivery.event.as_str();
     let git_ref = required(event, "ref", push.git_ref.as_deref())?.to_string();
     let after = push.after.as_deref().map(str::trim).unwrap_or_default();
-    if push.deleted || is_null_sha(after) {
-        return Ok(ForgeEvent::Ignored(format!("ignored: deleted ref {git_ref}")));
-    }
+    let deleted = push.deleted || is_null_sha(after);
     let Some(git_ref) = built_ref(&git_ref) else {
         return Ok(ForgeEvent::Ignored(format!(
             "ignored: {git_ref} is not a branch or tag"
         )));
     };
-    let after = required(event, "after", Some(after))?;
     let repo = repo_identity(event, forge, push.repository.as_ref())?;
+    if deleted {
+        return Ok(ForgeEvent::RemoveRef(Box::new(RefRemovalTrigger {
+            status_repo: repo.path(),
+            owner: repo.owner,
+            repo: repo.name,
+            git_ref,
+            removed: RefRemoval::Deleted,
+        })));
+    }
+    let after = required(event, "after", Some(after))?;
 
     // For an annotated tag `after` is the tag object; `head_commit` is the
     // commit it points at, which is what archives and statuses want.
