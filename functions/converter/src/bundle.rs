@@ -14,6 +14,13 @@ use crate::error::ConvertError;
 pub trait Sink {
     /// Adds one file at the bundle root.
     fn put(&mut self, name: &str, bytes: &[u8]) -> Result<(), ConvertError>;
+    /// Adds the file at `path` as `name` (a release's files, a prebuilt
+    /// bundle's). Reads it whole; the zip sink streams it instead, since a
+    /// release file may be as large as a source archive.
+    fn put_file(&mut self, name: &str, path: &Path) -> Result<(), ConvertError> {
+        let bytes = std::fs::read(path).map_err(|e| ConvertError::io(name, e))?;
+        self.put(name, &bytes)
+    }
     /// Completes the bundle (the zip writes its directory); nothing to do
     /// for sinks that write each file whole.
     fn finish(&mut self) -> Result<(), ConvertError> {
@@ -56,6 +63,23 @@ impl Sink for ZipSink {
         w.write_all(bytes)
             .map_err(|e| ConvertError::Output(format!("{name}: {e}")))?;
         self.bytes += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn put_file(&mut self, name: &str, path: &Path) -> Result<(), ConvertError> {
+        let w = self
+            .writer
+            .as_mut()
+            .ok_or_else(|| ConvertError::Output("zip already finished".into()))?;
+        let mut file = File::open(path).map_err(|e| ConvertError::io(name, e))?;
+        let size = file.metadata().map_err(|e| ConvertError::io(name, e))?.len();
+        let opts = SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(size >= u32::MAX as u64);
+        w.start_file(name, opts)
+            .map_err(|e| ConvertError::Output(format!("{name}: {e}")))?;
+        let copied = std::io::copy(&mut file, w).map_err(|e| ConvertError::io(name, e))?;
+        self.bytes += copied;
         Ok(())
     }
 

@@ -179,7 +179,8 @@ fn repo_name_for(input: &Path, repo_name: &str) -> String {
     name.strip_suffix(".zip").unwrap_or(&name).to_string()
 }
 
-fn convert_with(
+/// Converts a zip archive or a folder into `sink` (which it finishes).
+pub fn convert_path_to_sink(
     input: &Path,
     repo_name: &str,
     limits: &Limits,
@@ -202,7 +203,7 @@ pub fn convert_path_to_zip(
     limits: &Limits,
 ) -> Result<Report, ConvertError> {
     let mut sink = ZipSink::create(out_zip)?;
-    convert_with(input, repo_name, limits, &mut sink)
+    convert_path_to_sink(input, repo_name, limits, &mut sink)
 }
 
 /// Converts a zip archive or a folder into an output folder (`tx build`).
@@ -213,14 +214,14 @@ pub fn convert_path_to_dir(
     limits: &Limits,
 ) -> Result<Report, ConvertError> {
     let mut sink = DirSink::create(out_dir)?;
-    convert_with(input, repo_name, limits, &mut sink)
+    convert_path_to_sink(input, repo_name, limits, &mut sink)
 }
 
 /// Converts without writing any output (benchmarks): every page is rendered
 /// and counted, then dropped.
 pub fn convert_path_dry(input: &Path, repo_name: &str, limits: &Limits) -> Result<Report, ConvertError> {
     let mut sink = CountSink::default();
-    convert_with(input, repo_name, limits, &mut sink)
+    convert_path_to_sink(input, repo_name, limits, &mut sink)
 }
 
 /// One benchmark line for `tx bench convert`.

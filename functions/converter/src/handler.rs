@@ -8,10 +8,12 @@ use tx_shared::domain::convert::{ConvertRequest, ConvertResult};
 use tx_shared::ports::ObjectStore;
 use tx_shared::ports::object_store::validate_key;
 
-use crate::convert::{Report, convert_path_to_zip};
+use crate::bundle::ZipSink;
+use crate::convert::{Report, convert_path_to_sink};
 use crate::error::ConvertError;
 use crate::fetch;
 use crate::limits::Limits;
+use crate::release;
 
 /// What the handler needs, built once per Lambda container.
 #[derive(Clone)]
@@ -35,26 +37,26 @@ pub async fn handle(req: ConvertRequest, deps: &ConverterDeps) -> ConvertResult 
     let outcome = run(&req, deps).await;
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match &outcome {
-        Ok(report) => tracing::info!(
+        Ok(done) => tracing::info!(
             identifier = %req.identifier,
-            resource_type = report.manifest.resource_type.as_str(),
-            input_format = %report.input_format,
-            warnings = report.warnings.len(),
-            errors = report.errors.len(),
+            resource_type = done.resource_type.as_deref().unwrap_or("prebuilt"),
+            input_format = done.input_format.as_deref().unwrap_or("-"),
+            warnings = done.warnings.len(),
+            errors = done.errors.len(),
             elapsed_ms,
             "converted"
         ),
         Err(e) => tracing::warn!(identifier = %req.identifier, elapsed_ms, "conversion failed: {e}"),
     }
     match outcome {
-        Ok(report) => ConvertResult {
+        Ok(done) => ConvertResult {
             success: true,
-            log: report.log,
-            warnings: report.warnings,
-            errors: report.errors,
+            log: done.log,
+            warnings: done.warnings,
+            errors: done.errors,
             output: Some(req.output_key.clone()),
-            resource_type: Some(report.manifest.resource_type.as_str().to_string()),
-            input_format: Some(report.input_format),
+            resource_type: done.resource_type,
+            input_format: done.input_format,
         },
         Err(e) => ConvertResult {
             success: false,
@@ -68,33 +70,104 @@ pub async fn handle(req: ConvertRequest, deps: &ConverterDeps) -> ConvertResult 
     }
 }
 
-async fn run(req: &ConvertRequest, deps: &ConverterDeps) -> Result<Report, ConvertError> {
+/// What was published, for the result: a conversion's report, or a
+/// prebuilt site bundle's account (no resource was detected in it).
+struct Done {
+    log: Vec<String>,
+    warnings: Vec<String>,
+    errors: Vec<String>,
+    resource_type: Option<String>,
+    input_format: Option<String>,
+}
+
+impl Done {
+    /// A conversion's report, with the release's download lines after it.
+    fn converted(report: Report, downloads: Vec<String>) -> Done {
+        let mut log = report.log;
+        log.extend(downloads);
+        Done {
+            log,
+            warnings: report.warnings,
+            errors: report.errors,
+            resource_type: Some(report.manifest.resource_type.as_str().to_string()),
+            input_format: Some(report.input_format),
+        }
+    }
+
+    /// A published bundle.
+    fn prebuilt(log: Vec<String>) -> Done {
+        Done {
+            log,
+            warnings: Vec::new(),
+            errors: Vec::new(),
+            resource_type: None,
+            input_format: None,
+        }
+    }
+}
+
+/// Fetches the release's files, then publishes a prebuilt site bundle among
+/// them as it is, or else fetches and converts the source; either way the
+/// files are downloads in the same zip, which is checked and uploaded.
+async fn run(req: &ConvertRequest, deps: &ConverterDeps) -> Result<Done, ConvertError> {
     validate_key(&req.output_key)?;
     let work = tempfile::tempdir().map_err(|e| ConvertError::io("temporary folder", e))?;
-    let archive = work.path().join("source.zip");
-    fetch::fetch(
-        &req.source,
-        &archive,
+    let assets_dir = work.path().join("assets");
+    std::fs::create_dir_all(&assets_dir).map_err(|e| ConvertError::io("temporary folder", e))?;
+    let assets = release::fetch_assets(
+        &req.assets,
+        &assets_dir,
         &deps.http,
         deps.preconvert.as_ref(),
         &deps.limits,
     )
     .await?;
     let out_zip = work.path().join("output.zip");
-    let (archive2, out2, limits, repo) = (
-        archive.clone(),
-        out_zip.clone(),
-        deps.limits.clone(),
-        req.repo_name.clone(),
-    );
-    let report = tokio::task::spawn_blocking(move || convert_path_to_zip(&archive2, &repo, &out2, &limits))
-        .await
-        .map_err(|e| ConvertError::Output(format!("conversion crashed: {e}")))??;
+    let (out, limits, bundles) = (out_zip.clone(), deps.limits.clone(), work.path().join("bundles"));
+    let assets2 = assets.clone();
+    let prebuilt =
+        blocking(move || Ok(release::publish_prebuilt(&assets2, &bundles, &out, &limits)?)).await?;
+    let done = match prebuilt {
+        Some(log) => Done::prebuilt(log),
+        None => {
+            let archive = work.path().join("source.zip");
+            fetch::fetch(
+                &req.source,
+                &archive,
+                &deps.http,
+                deps.preconvert.as_ref(),
+                &deps.limits,
+            )
+            .await?;
+            let (out, limits, repo) = (out_zip.clone(), deps.limits.clone(), req.repo_name.clone());
+            blocking(move || {
+                let mut sink = ZipSink::create(&out)?;
+                // A build that is not a release's has no downloads.json.
+                let downloads = if assets.is_empty() {
+                    Vec::new()
+                } else {
+                    release::publish_downloads(&assets, None, &mut sink)?
+                };
+                let report = convert_path_to_sink(&archive, &repo, &limits, &mut sink)?;
+                Ok(Done::converted(report, downloads))
+            })
+            .await?
+        }
+    };
     // The publisher unpacks with the output limits: refuse here, before the
     // upload, what it would refuse after it.
     tx_shared::archive::SafeZip::open(&out_zip, tx_shared::archive::ArchiveLimits::OUTPUT)?;
     deps.cdn
         .put_file(&req.output_key, &out_zip, "application/zip")
         .await?;
-    Ok(report)
+    Ok(done)
+}
+
+/// Runs file work off the async threads; a panic in it is a failed build.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ConvertError> + Send + 'static,
+) -> Result<T, ConvertError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ConvertError::Output(format!("conversion crashed: {e}")))?
 }

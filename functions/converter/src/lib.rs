@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod markdown;
 pub mod page;
 pub mod preprocess;
+pub mod release;
 mod sanitize;
 pub mod simple_markdown;
 pub mod tree;
@@ -29,8 +30,8 @@ pub mod usfm;
 pub mod warnings;
 
 pub use convert::{
-    BenchFigures, Report, bench_convert, convert_path_dry, convert_path_to_dir, convert_path_to_zip,
-    convert_tree, open_input, peak_rss_kb,
+    BenchFigures, Report, bench_convert, convert_path_dry, convert_path_to_dir, convert_path_to_sink,
+    convert_path_to_zip, convert_tree, open_input, peak_rss_kb,
 };
 pub use error::ConvertError;
 pub use handler::{ConverterDeps, handle};

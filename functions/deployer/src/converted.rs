@@ -9,7 +9,8 @@
 use std::collections::BTreeSet;
 
 use tx_shared::domain::build_log::{BUILD_LOG, BuildLog, DisplayStatus};
-use tx_shared::domain::convert::output_files::{INDEX_JSON, MANIFEST_JSON};
+use tx_shared::domain::convert::Downloads;
+use tx_shared::domain::convert::output_files::{DOWNLOADS_DIR, DOWNLOADS_JSON, INDEX_JSON, MANIFEST_JSON};
 use tx_shared::domain::manifest::{NormalizedManifest, ResourceType};
 use tx_shared::domain::navigation::{NavItem, Navigation};
 
@@ -34,6 +35,8 @@ pub struct ConvertedBuild {
     pub assets: Vec<String>,
     /// What was odd about the inputs, for the deployer's log.
     pub notes: Vec<String>,
+    /// A release's downloads (`downloads.json`), for its version page.
+    pub downloads: Option<Downloads>,
 }
 
 impl ConvertedBuild {
@@ -77,7 +80,9 @@ impl ConvertedBuild {
         for bad in unsafe_names {
             notes.push(format!("skipped unsafe file name {bad:?}"));
         }
-        let is_page = |f: &str| f.ends_with(".html");
+        // A release's files are published as they were attached, whatever
+        // their names: `downloads/notes.html` is a download, not a page.
+        let is_page = |f: &str| f.ends_with(".html") && !f.starts_with(DOWNLOADS_DIR);
 
         let mut pages: Vec<String> = Vec::new();
         if let Some(nav) = &nav {
@@ -104,7 +109,7 @@ impl ConvertedBuild {
 
         let assets = present
             .iter()
-            .filter(|f| !f.ends_with(".html") && **f != BUILD_LOG && **f != MANIFEST_JSON)
+            .filter(|f| !is_page(f) && **f != BUILD_LOG && **f != MANIFEST_JSON)
             .map(|f| f.to_string())
             .collect();
 
@@ -129,7 +134,40 @@ impl ConvertedBuild {
             pages,
             assets,
             notes,
+            downloads: None,
         }
+    }
+
+    /// Reads the build's `downloads.json`, when it has one. A prebuilt site
+    /// bundle's build then has no page to template: its HTML files are the
+    /// site as the release published it, copied as they are (the
+    /// Content-Security-Policy guards them, not a template), and its own
+    /// `index.html` is the start page. A broken file is a note, and the build
+    /// is published as converted pages.
+    pub fn with_downloads(mut self, downloads_json: Option<&[u8]>) -> ConvertedBuild {
+        let Some(bytes) = downloads_json else {
+            return self;
+        };
+        let downloads = match serde_json::from_slice::<Downloads>(bytes) {
+            Ok(d) => d,
+            Err(e) => {
+                self.notes
+                    .push(format!("{DOWNLOADS_JSON} is not a list of downloads: {e}"));
+                return self;
+            }
+        };
+        if downloads.prebuilt.is_some() {
+            self.assets.append(&mut self.pages);
+            self.assets.sort();
+            self.nav.pages.clear();
+        }
+        self.downloads = Some(downloads);
+        self
+    }
+
+    /// Whether the build is a release's prebuilt site bundle, published as it is.
+    pub fn is_prebuilt(&self) -> bool {
+        self.downloads.as_ref().is_some_and(|d| d.prebuilt.is_some())
     }
 
     /// The display status (an offline preview counts as a success).
@@ -156,7 +194,8 @@ impl ConvertedBuild {
 
     /// Whether a converted page is the start page (else a table of contents is).
     pub fn has_own_index(&self) -> bool {
-        self.pages.iter().any(|p| p == INDEX_HTML)
+        let copied_index = self.is_prebuilt() && self.assets.iter().any(|a| a == INDEX_HTML);
+        copied_index || self.pages.iter().any(|p| p == INDEX_HTML)
     }
 
     /// Text direction for `dir` (`ltr` unless the language says `rtl`).
@@ -294,6 +333,59 @@ mod tests {
         assert_eq!(b.resource_type(), ResourceType::Generic);
         assert_eq!(b.dir(), "ltr");
         assert_eq!(b.notes.len(), 3, "{:?}", b.notes);
+    }
+
+    #[test]
+    fn release_files_are_copied_never_templated() {
+        let b = ConvertedBuild::assemble(
+            &files(&[
+                "01-GEN.html",
+                "downloads/notes.html",
+                "downloads/a.xo",
+                "downloads.json",
+            ]),
+            None,
+            None,
+            None,
+            "repo",
+        )
+        .with_downloads(Some(
+            br#"{"files": [{"name": "a.xo", "path": "downloads/a.xo", "size": 3}]}"#,
+        ));
+        assert_eq!(b.pages, vec!["01-GEN.html"]);
+        assert_eq!(
+            b.assets,
+            vec!["downloads.json", "downloads/a.xo", "downloads/notes.html"]
+        );
+        assert!(!b.is_prebuilt());
+        assert_eq!(b.downloads.as_ref().map(|d| d.files.len()), Some(1));
+    }
+
+    #[test]
+    fn a_prebuilt_bundle_is_copied_whole_with_its_own_start_page() {
+        let b = ConvertedBuild::assemble(
+            &files(&[
+                "index.html",
+                "about/index.html",
+                "app.js",
+                "downloads/site.zip",
+                "downloads.json",
+            ]),
+            None,
+            None,
+            None,
+            "repo",
+        )
+        .with_downloads(Some(br#"{"prebuilt": "site.zip", "files": []}"#));
+        assert!(b.is_prebuilt());
+        assert!(b.pages.is_empty());
+        assert!(b.has_own_index());
+        assert!(b.assets.contains(&"index.html".to_string()));
+        assert!(b.assets.contains(&"about/index.html".to_string()));
+        let broken =
+            ConvertedBuild::assemble(&files(&["a.html"]), None, None, None, "r").with_downloads(Some(b"["));
+        assert_eq!(broken.pages, vec!["a.html"]);
+        assert!(broken.notes.iter().any(|n| n.contains("downloads.json")));
     }
 
     #[test]
