@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use tx_shared::archive::SafeZip;
 use tx_shared::domain::build_log::BUILD_LOG;
 use tx_shared::domain::convert::output_files::{DOWNLOADS_DIR, DOWNLOADS_JSON, MANIFEST_JSON};
 use tx_shared::domain::convert::{Download, Downloads};
@@ -20,7 +21,7 @@ use crate::bundle::{Sink, ZipSink};
 use crate::error::ConvertError;
 use crate::fetch;
 use crate::limits::Limits;
-use crate::tree::SourceTree;
+use crate::tree::{SourceTree, is_junk, strip_common_top};
 use crate::unzip;
 
 /// The name of a bundle's start page.
@@ -107,12 +108,25 @@ pub fn site_bundle<'a>(
         .iter()
         .filter(|a| a.name.to_ascii_lowercase().ends_with(".zip"))
         .enumerate()
+        .filter(|(_, asset)| holds_index(&asset.path, limits))
         .find_map(|(i, asset)| {
             let dest = work.join(format!("bundle-{i}"));
             std::fs::create_dir_all(&dest).ok()?;
             let tree = unzip::extract(&asset.path, &dest, limits).ok()?;
             tree.has(INDEX_HTML).then_some((asset, tree))
         })
+}
+
+/// Whether the zip at `path` lists `index.html` at its root or in its single
+/// top folder, read from its directory alone: a zip that is a download is
+/// never unpacked.
+fn holds_index(path: &Path, limits: &Limits) -> bool {
+    let Ok(zip) = SafeZip::open(path, limits.archive()) else {
+        return false;
+    };
+    let names: Vec<String> = zip.names().filter(|n| !is_junk(n)).map(str::to_string).collect();
+    let (_, stripped) = strip_common_top(&names);
+    stripped.iter().any(|n| n == INDEX_HTML)
 }
 
 /// When one of `assets` is a prebuilt site bundle, writes the output zip at
