@@ -19,6 +19,10 @@ pub const CDN_NOTIFICATION_PREFIX: &str = "u/";
 /// Suffix filter of the CDN bucket's notification to the deployer.
 pub const CDN_NOTIFICATION_SUFFIX: &str = "build_log.json";
 
+/// The second notification's suffix (infra/template.yaml): a ref record
+/// (`u/<o>/<r>/refs/<kind>/<name>/ref.json`), a ref's removal.
+pub const CDN_REF_RECORD_SUFFIX: &str = "/ref.json";
+
 /// Whether `event` matches `pattern` (object keys all match; a leaf array
 /// lists accepted values; an accepted value matches itself).
 pub fn matches(pattern: &Value, event: &Value) -> bool {
@@ -36,7 +40,8 @@ pub fn matches(pattern: &Value, event: &Value) -> bool {
 
 /// Whether the CDN notification fires for a (decoded) key.
 pub fn cdn_notification_matches(key: &str) -> bool {
-    key.starts_with(CDN_NOTIFICATION_PREFIX) && key.ends_with(CDN_NOTIFICATION_SUFFIX)
+    key.starts_with(CDN_NOTIFICATION_PREFIX)
+        && (key.ends_with(CDN_NOTIFICATION_SUFFIX) || key.ends_with(CDN_REF_RECORD_SUFFIX))
 }
 
 #[cfg(test)]
@@ -66,6 +71,8 @@ mod tests {
     fn cdn_notification_is_prefix_and_suffix() {
         assert!(cdn_notification_matches("u/o/r/0123456789/build_log.json"));
         assert!(!cdn_notification_matches("tx/job/1.zip"));
+        assert!(cdn_notification_matches("u/o/r/refs/branch/a/b/ref.json"));
+        assert!(!cdn_notification_matches("u/o/r/c/xref.json"));
         assert!(!cdn_notification_matches("u/o/r/0123456789/index.html"));
     }
 }

@@ -43,6 +43,8 @@ struct ForgeState {
     archives: Mutex<HashMap<(String, String, String), Vec<u8>>>,
     statuses: Mutex<Vec<RecordedStatus>>,
     downloads: Mutex<usize>,
+    /// While set, every archive download answers 500 (a forge outage).
+    failing: std::sync::atomic::AtomicBool,
 }
 
 /// A running loopback forge.
@@ -186,6 +188,42 @@ impl DemoForge {
         Ok((status, json))
     }
 
+    /// Makes archive downloads answer 500 (`true`) or serve again (`false`):
+    /// a build requested during an outage fails.
+    pub fn fail_archives(&self, failing: bool) {
+        self.state
+            .failing
+            .store(failing, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Sends `payload` as a signed Gitea `event` webhook (`push`,
+    /// `pull_request`, `delete`, …) to `hook_url`; answers the status and
+    /// JSON body the pipeline gave back.
+    pub async fn send_event(
+        &self,
+        http: &reqwest::Client,
+        hook_url: &str,
+        secret: &str,
+        event: &str,
+        payload: &Value,
+    ) -> anyhow::Result<(u16, Value)> {
+        let body = serde_json::to_vec(payload)?;
+        let signature = tx_shared::signature::sign_hex(secret.as_bytes(), &body);
+        let response = http
+            .post(hook_url)
+            .header("content-type", "application/json")
+            .header("X-Gitea-Event", event)
+            .header("X-Gitea-Delivery", uuid::Uuid::new_v4().to_string())
+            .header("X-Gitea-Signature", signature)
+            .body(body)
+            .send()
+            .await
+            .with_context(|| format!("sending the webhook to {hook_url}"))?;
+        let status = response.status().as_u16();
+        let json = response.json::<Value>().await.unwrap_or(Value::Null);
+        Ok((status, json))
+    }
+
     /// Stops the forge.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
@@ -200,6 +238,9 @@ async fn archive(
     let Some(sha) = file.strip_suffix(".zip") else {
         return (StatusCode::NOT_FOUND, "only .zip archives").into_response();
     };
+    if state.failing.load(std::sync::atomic::Ordering::SeqCst) {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "forge outage").into_response();
+    }
     let found = state
         .archives
         .lock()
