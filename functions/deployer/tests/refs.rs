@@ -277,3 +277,38 @@ async fn a_removed_ref_loses_its_entry_point_and_nothing_else() {
     deploy_build(&reopened.site_prefix(), &f.deps).await.unwrap();
     assert!(f.website_has("u/o/r/pr/7/index.html").await);
 }
+
+#[tokio::test]
+async fn the_ref_record_sample_event_takes_its_preview_down() {
+    let f = Fixture::new();
+    let pr = on_ref(job("demo", "en_ulb", C2, 1), "refs/pull/7/head", "job-7");
+    let pr = finished(pr, JobResult::Success);
+    f.finished(&pr, &bible("en", "English", "ltr")).await;
+    deploy_build(&pr.site_prefix(), &f.deps).await.unwrap();
+    assert!(f.website_has("u/demo/en_ulb/pr/7/index.html").await);
+
+    let path = format!(
+        "{}/../../events/deployer.s3-ref-record-created.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let event: aws_lambda_events::event::s3::S3Event =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let record = RefRecord {
+        git_ref: GitRef::PullRequest(7),
+        removed: RefRemoval::Closed,
+        at: t0() + Duration::minutes(2),
+    };
+    let key = RefRecord::key("demo", "en_ulb", &record.git_ref);
+    assert_eq!(key, "u/demo/en_ulb/refs/pr/7/ref.json");
+    f.cdn
+        .put(
+            &key,
+            Bytes::from(serde_json::to_vec(&record).unwrap()),
+            "application/json",
+        )
+        .await
+        .unwrap();
+    handle_s3(event, &f.deps).await.unwrap();
+    assert!(!f.website_has("u/demo/en_ulb/pr/7/index.html").await);
+    assert!(f.website_has("u/demo/en_ulb/2222222222/01-GEN.html").await);
+}
