@@ -197,7 +197,7 @@ pub struct NoteIndex {
 #[derive(Debug, Default)]
 pub struct BookAnchors {
     /// Every plain anchor (`ch-4`, `ch-4-v-32`, `ch-4-intro`, `tn-ID`).
-    pub ids: std::collections::HashSet<String>,
+    pub ids: std::collections::HashSet<String, crate::markdown::FastHash>,
     /// Verse ranges of rows (`chapter anchor`, first, last).
     pub ranges: Vec<(String, u32, u32)>,
     /// The last verse with notes in each chapter, by chapter anchor.

@@ -8,6 +8,7 @@
 //! with `\n` escapes and `<br>`, both turned into line breaks first.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use tx_shared::domain::navigation::NavItem;
 
@@ -237,6 +238,8 @@ pub fn render_notes(
     let mut cells: Vec<&str> = Vec::with_capacity(16);
     let mut note_md = String::with_capacity(4096);
     let mut note_html = String::with_capacity(4096);
+    let mut support_links: HashMap<&str, Option<Result<String, ()>>, crate::markdown::FastHash> =
+        HashMap::default();
     for (i, raw) in text.split_terminator('\n').enumerate() {
         let line_start = offset;
         offset += raw.len() + 1;
@@ -341,8 +344,20 @@ pub fn render_notes(
             None
         };
         let support = get(c.support);
-        let support = match support_article(support) {
-            Some(Ok(article)) => links(&format!("rc://*/ta/man/{article}")).map(|href| (href, article)),
+        // A few hundred articles over a hundred thousand notes: each cell's
+        // link is worked out once.
+        let support = match support_links.entry(support).or_insert_with(|| {
+            support_article(support).map(|a| {
+                a.map(|article| {
+                    let mut tag = String::new();
+                    if let Some(href) = links(&format!("rc://*/ta/man/{article}")) {
+                        push_support(&mut tag, &href, &article);
+                    }
+                    tag
+                })
+            })
+        }) {
+            Some(Ok(tag)) => Some(tag.as_str()),
             Some(Err(())) => {
                 w.at(
                     line_start,
@@ -378,8 +393,8 @@ pub fn render_notes(
                 }
                 md.push_str("</h4>\n");
             }
-            if let Some((href, article)) = &support {
-                push_support(md, href, article);
+            if let Some(tag) = support {
+                md.push_str(tag);
             }
         };
         if simple {
@@ -480,8 +495,17 @@ pub fn index_notes(text: &str, into: &mut crate::links::BookAnchors) {
         }
         let Some(c) = cols.as_ref() else { continue };
         cells.clear();
-        cells.extend(line.splitn(c.note + 1, '\t'));
-        if cells.len() <= c.note {
+        // Rows the renderer skips (no Note cell) have no anchors.
+        if memchr::memchr_iter(b'\t', line.as_bytes()).count() < c.note {
+            continue;
+        }
+        let needed = [c.reference, c.chapter, c.verse, c.id]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(0);
+        cells.extend(line.splitn(needed + 2, '\t'));
+        if cells.len() <= needed {
             continue;
         }
         let get = |k: Option<usize>| k.and_then(|k| cells.get(k).copied()).map(str::trim).unwrap_or("");
