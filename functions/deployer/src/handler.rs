@@ -13,7 +13,7 @@ use futures::StreamExt;
 use serde::Serialize;
 use tx_shared::domain::build_log::{BUILD_LOG, BuildLog, DisplayStatus};
 use tx_shared::domain::convert::output_files::{DOWNLOADS_JSON, INDEX_JSON, MANIFEST_JSON};
-use tx_shared::domain::job::JobStatus;
+use tx_shared::domain::job::{JobStatus, repo_prefix};
 use tx_shared::domain::project::RefRecord;
 use tx_shared::identity::{GitRef, Segment};
 use tx_shared::ports::object_store::content_type_for;
@@ -160,19 +160,14 @@ pub async fn remove_ref(key: &str, deps: &DeployerDeps) -> Result<(), DeployErro
         // A record must sit at its ref's key; one elsewhere names another ref.
         return Err(DeployError::NotABuild(key.to_string()));
     }
-    let prefix = BuildPrefix {
-        owner: owner.to_string(),
-        repo: repo.to_string(),
-        commit10: String::new(),
-    };
     let templates = Templates::new(deps.site.templates_dir.as_deref());
-    let index = derive_project(deps.jobs.as_ref(), &prefix, None).await?;
-    let title = repo_title(deps, &prefix, None).await?;
+    let index = derive_project(deps.jobs.as_ref(), owner, repo, None).await?;
+    let title = repo_title(deps, owner, repo, None).await?;
     let entry = Entry::Ref(record.git_ref);
     publish_entry(
         deps.website.as_ref(),
         &templates,
-        &prefix.repo_prefix(),
+        &repo_prefix(owner, repo),
         &index,
         &entry,
         Some(record.at),
@@ -370,7 +365,7 @@ async fn deploy_placeholder(
     if let Some(shown) = shown.filter(|shown| is_published(shown.status)) {
         // Another build of this commit is published: its pages stay while
         // this one runs; project.json and the ref's page list it.
-        let title = repo_title(deps, prefix, None).await?;
+        let title = repo_title(deps, &prefix.owner, &prefix.repo, None).await?;
         let landing = publish_repo(deps, templates, prefix, log, &title, &w).await?;
         let note = format!(
             "the website keeps its {} build of this commit",
@@ -392,7 +387,7 @@ async fn deploy_placeholder(
     )
     .await?;
     w.put(&prefix.key(BUILD_LOG), raw_log).await?;
-    let title = repo_title(deps, prefix, None).await?;
+    let title = repo_title(deps, &prefix.owner, &prefix.repo, None).await?;
     let landing = publish_repo(deps, templates, prefix, log, &title, &w).await?;
     Ok(DeployReport {
         prefix: prefix.prefix(),
@@ -518,7 +513,7 @@ async fn deploy_finished(
     // (the placeholder reloads on it, the landing page trusts it).
     w.put(&prefix.key(BUILD_LOG), raw_log).await?;
 
-    let title = repo_title(deps, prefix, Some(build.title())).await?;
+    let title = repo_title(deps, &prefix.owner, &prefix.repo, Some(build.title())).await?;
     let landing = publish_repo(deps, templates, prefix, &current, &title, &w).await?;
     publish_site_index(deps.manifests.as_ref(), deps.website.as_ref(), templates).await?;
     if !notes.is_empty() {
@@ -553,7 +548,7 @@ async fn keep_published(
 ) -> Result<DeployReport, DeployError> {
     w.put_static(templates).await?;
     publish_own_log(prefix, log, raw_log, deps, templates, &w).await?;
-    let title = repo_title(deps, prefix, None).await?;
+    let title = repo_title(deps, &prefix.owner, &prefix.repo, None).await?;
     let landing = publish_repo(deps, templates, prefix, log, &title, &w).await?;
     Ok(DeployReport {
         prefix: prefix.prefix(),
@@ -607,15 +602,16 @@ async fn publish_own_log(
 /// The repo's display title: the manifest table's, else the build's, else its name.
 async fn repo_title(
     deps: &DeployerDeps,
-    prefix: &BuildPrefix,
+    owner: &str,
+    repo: &str,
     build_title: Option<&str>,
 ) -> Result<String, DeployError> {
-    let row = deps.manifests.get(&prefix.repo_id()).await?;
+    let row = deps.manifests.get(&format!("{owner}/{repo}")).await?;
     Ok(row
         .map(|r| r.title)
         .filter(|t| !t.is_empty())
         .or_else(|| build_title.map(str::to_string))
-        .unwrap_or_else(|| prefix.repo.clone()))
+        .unwrap_or_else(|| repo.to_string()))
 }
 
 /// Writes `project.json` and the landing page of the build's repo.
@@ -627,7 +623,7 @@ async fn publish_repo(
     title: &str,
     w: &Writer<'_>,
 ) -> Result<Option<String>, DeployError> {
-    let index = derive_project(deps.jobs.as_ref(), prefix, Some(log)).await?;
+    let index = derive_project(deps.jobs.as_ref(), &prefix.owner, &prefix.repo, Some(log)).await?;
     let json = serde_json::to_vec_pretty(&index)?;
     let repo_prefix = prefix.repo_prefix();
     w.put(&format!("{repo_prefix}{PROJECT_JSON}"), json).await?;

@@ -9,7 +9,6 @@ use tx_shared::identity::{GitRef, RefKind};
 use tx_shared::ports::JobTable;
 
 use crate::error::DeployError;
-use crate::keys::BuildPrefix;
 
 /// Most builds a project lists (the job table's TTL keeps far fewer anyway).
 pub const MAX_BUILDS: usize = 1000;
@@ -17,21 +16,22 @@ pub const MAX_BUILDS: usize = 1000;
 /// Name of the project file in a repo's folder.
 pub const PROJECT_JSON: &str = "project.json";
 
-/// The project index of the repo of `prefix`, from the job table. `current` is
+/// The project index of `owner/repo`, from the job table. `current` is
 /// the build being deployed: listed even when its row is not (yet, or no
 /// longer) in the table, so the page a reader just reached is always there.
 pub async fn derive_project(
     jobs: &dyn JobTable,
-    prefix: &BuildPrefix,
+    owner: &str,
+    repo: &str,
     current: Option<&BuildLog>,
 ) -> Result<ProjectIndex, DeployError> {
-    let rows: Vec<Job> = jobs.by_repo(&prefix.repo_id(), MAX_BUILDS).await?;
+    let rows: Vec<Job> = jobs.by_repo(&format!("{owner}/{repo}"), MAX_BUILDS).await?;
     let repo_url = rows
         .iter()
         .find_map(|j| j.repo_url.clone())
         .or_else(|| current.and_then(|l| l.repo_url.clone()))
         .unwrap_or_default();
-    let mut index = ProjectIndex::from_jobs(&prefix.owner, &prefix.repo, &repo_url, &rows);
+    let mut index = ProjectIndex::from_jobs(owner, repo, &repo_url, &rows);
     if let Some(log) = current
         && !index.commits.iter().any(|c| c.job_id == log.job_id)
     {
