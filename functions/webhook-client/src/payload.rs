@@ -347,3 +347,29 @@ pub struct PullRequestHead {
     #[serde(rename = "ref")]
     pub git_ref: Option<String>,
 }
+
+/// GitLab `Merge Request Hook`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct GitlabMergeRequest {
+    /// `merge_request`.
+    pub object_kind: Option<String>,
+    /// The project the request is to.
+    pub project: Option<GitlabProject>,
+    /// The request.
+    pub object_attributes: Option<GitlabMergeRequestAttributes>,
+}
+
+/// What a merge request hook says about the request.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct GitlabMergeRequestAttributes {
+    /// The request's number in its project (what `/-/merge_requests/<iid>` shows).
+    pub iid: Option<u64>,
+    /// `open`, `update`, `reopen`, `close`, `merge`, `approved`, …
+    pub action: Option<String>,
+    /// The request's title.
+    pub title: Option<String>,
+    /// The head commit.
+    pub last_commit: Option<GitlabCommit>,
+}

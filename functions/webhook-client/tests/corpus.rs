@@ -540,3 +540,51 @@ fn wrong_secret_fails_for_every_payload() {
         );
     }
 }
+
+#[test]
+fn gitlab_merge_requests_build_a_preview_and_closing_removes_it() {
+    let body = |action: &str| {
+        serde_json::to_vec(&serde_json::json!({
+            "object_kind": "merge_request",
+            "project": {
+                "name": "en_ulb", "web_url": "https://gitlab.example/door43/en_ulb",
+                "path_with_namespace": "door43/en_ulb", "default_branch": "main"
+            },
+            "object_attributes": {
+                "iid": 5, "action": action, "title": "Fix Genesis 1",
+                "last_commit": {"id": "6113728f27ae82c7b1a177c8d03f9e96e0adf246"}
+            }
+        }))
+        .unwrap()
+    };
+    let delivery = Delivery {
+        forge: ForgeKind::Gitlab,
+        event: "Merge Request Hook".into(),
+        delivery_id: None,
+    };
+    let open = body("open");
+    let forges = forge_of(ForgeKind::Gitlab, &open);
+    let ForgeEvent::Build(t) = parse(&delivery, &forges.forges()[0], &open).unwrap() else {
+        panic!("open builds");
+    };
+    assert_eq!(t.git_ref, GitRef::PullRequest(5));
+    assert_eq!(t.commit.commit_id, "6113728f27ae82c7b1a177c8d03f9e96e0adf246");
+    assert!(t.source.starts_with("https://gitlab.example/"), "{}", t.source);
+    assert_eq!(
+        tx_webhook_client::event::default_branch(&open).as_deref(),
+        Some("main")
+    );
+    for action in ["close", "merge"] {
+        let ForgeEvent::RemoveRef(r) = parse(&delivery, &forges.forges()[0], &body(action)).unwrap() else {
+            panic!("{action} removes");
+        };
+        assert_eq!(
+            (r.git_ref, r.removed),
+            (GitRef::PullRequest(5), RefRemoval::Closed)
+        );
+    }
+    assert!(matches!(
+        parse(&delivery, &forges.forges()[0], &body("approved")).unwrap(),
+        ForgeEvent::Ignored(_)
+    ));
+}

@@ -14,7 +14,7 @@ use super::{
 use crate::archive::archive_url;
 use crate::forge::Delivery;
 use crate::forge_api::is_null_sha;
-use crate::payload::{GitlabProject, GitlabPush, GitlabRelease};
+use crate::payload::{GitlabMergeRequest, GitlabProject, GitlabPush, GitlabRelease};
 use tx_shared::identity::{CommitId, GitRef, Segment};
 
 fn is_commit_sha(s: &str) -> bool {
@@ -194,5 +194,65 @@ pub fn release(delivery: &Delivery, forge: &Forge, release: GitlabRelease) -> Re
         GitRef::Tag(tag),
         commit,
         source,
+    ))))
+}
+
+/// Reads a merge request hook: opening, updating or reopening a request
+/// builds its head commit as `pr/<iid>`; closing or merging it takes the
+/// preview's entry point down. Other actions (approvals) change nothing.
+pub fn merge_request(
+    delivery: &Delivery,
+    forge: &Forge,
+    mr: GitlabMergeRequest,
+) -> Result<ForgeEvent, ParseError> {
+    let event = delivery.event.as_str();
+    let attrs = mr.object_attributes.unwrap_or_default();
+    let action = required(event, "object_attributes.action", attrs.action.as_deref())?;
+    let iid = attrs.iid.ok_or_else(|| ParseError::Missing {
+        event: event.to_string(),
+        field: "object_attributes.iid",
+    })?;
+    let git_ref = GitRef::pull_request(&iid.to_string()).map_err(|_| ParseError::Invalid {
+        event: event.to_string(),
+        field: "object_attributes.iid",
+        value: iid.to_string(),
+    })?;
+    let build = match action {
+        "open" | "update" | "reopen" => true,
+        "close" | "merge" => false,
+        other => return Ok(ForgeEvent::Ignored(format!("ignored: merge request {other}"))),
+    };
+    let p = project(event, forge, mr.project.as_ref())?;
+    if !build {
+        return Ok(ForgeEvent::RemoveRef(Box::new(super::RefRemovalTrigger {
+            owner: p.owner,
+            repo: p.name,
+            status_repo: p.path,
+            git_ref,
+            removed: tx_shared::domain::project::RefRemoval::Closed,
+        })));
+    }
+    let head = attrs.last_commit.as_ref();
+    let sha = required(
+        event,
+        "object_attributes.last_commit.id",
+        head.and_then(|c| c.id.as_deref()),
+    )?;
+    let commit_id = commit_sha(event, "object_attributes.last_commit.id", sha)?;
+    let commit = CommitInfo {
+        committed_by: None,
+        commit_url: Some(format!("{}/-/commit/{commit_id}", p.web_url)),
+        compare_url: Some(format!("{}/-/merge_requests/{iid}", p.web_url)),
+        commit_message: attrs
+            .title
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| format!("!{iid} {t}")),
+        commit_id,
+    };
+    let source = archive_url(forge, &p.path, &commit.commit_id);
+    Ok(ForgeEvent::Build(Box::new(trigger(
+        delivery, forge, p, git_ref, commit, source,
     ))))
 }

@@ -253,6 +253,7 @@ pub fn parse(delivery: &Delivery, forge: &Forge, body: &[u8]) -> Result<ForgeEve
         ForgeKind::Gitlab => match event {
             "Push Hook" | "Tag Push Hook" => gitlab::push(delivery, forge, typed(event, value)?),
             "Release Hook" => gitlab::release(delivery, forge, typed(event, value)?),
+            "Merge Request Hook" => gitlab::merge_request(delivery, forge, typed(event, value)?),
             "System Hook" => match value.get("object_kind").and_then(Value::as_str) {
                 Some("push" | "tag_push") => gitlab::push(delivery, forge, typed(event, value)?),
                 other => Ok(ForgeEvent::Ignored(format!(
