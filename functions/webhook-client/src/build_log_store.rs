@@ -75,6 +75,21 @@ fn identifier_prefix(identifier: &str) -> Option<String> {
     ok.then(|| site_prefix(owner, repo, commit10))
 }
 
+/// Writes the record that a ref of `owner/repo` is gone (which fires the
+/// deployer, which takes the ref's entry point down). Returns its key.
+pub async fn write_ref_record(
+    cdn: &dyn ObjectStore,
+    owner: &str,
+    repo: &str,
+    record: &RefRecord,
+) -> Result<String, StoreError> {
+    let body = serde_json::to_vec_pretty(record)
+        .map_err(|e| StoreError::Backend(format!("cannot encode ref record: {e}")))?;
+    let key = RefRecord::key(owner, repo, &record.git_ref);
+    cdn.put(&key, Bytes::from(body), "application/json").await?;
+    Ok(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,19 +104,4 @@ mod tests {
         assert_eq!(identifier_prefix("o/../c"), None);
         assert_eq!(identifier_prefix("o/r/c/x"), None);
     }
-}
-
-/// Writes the record that a ref of `owner/repo` is gone (which fires the
-/// deployer, which takes the ref's entry point down). Returns its key.
-pub async fn write_ref_record(
-    cdn: &dyn ObjectStore,
-    owner: &str,
-    repo: &str,
-    record: &RefRecord,
-) -> Result<String, StoreError> {
-    let body = serde_json::to_vec_pretty(record)
-        .map_err(|e| StoreError::Backend(format!("cannot encode ref record: {e}")))?;
-    let key = RefRecord::key(owner, repo, &record.git_ref);
-    cdn.put(&key, Bytes::from(body), "application/json").await?;
-    Ok(key)
 }
