@@ -125,8 +125,7 @@ async fn run(req: &ConvertRequest, deps: &ConverterDeps) -> Result<Done, Convert
     let out_zip = work.path().join("output.zip");
     let (out, limits, bundles) = (out_zip.clone(), deps.limits.clone(), work.path().join("bundles"));
     let assets2 = assets.clone();
-    let prebuilt =
-        blocking(move || Ok(release::publish_prebuilt(&assets2, &bundles, &out, &limits)?)).await?;
+    let prebuilt = blocking(move || release::publish_prebuilt(&assets2, &bundles, &out, &limits)).await?;
     let done = match prebuilt {
         Some(log) => Done::prebuilt(log),
         None => {

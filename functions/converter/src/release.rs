@@ -323,7 +323,7 @@ mod tests {
 
     #[test]
     fn hostile_or_repeated_names_are_refused_before_any_download() {
-        let fetched_one = vec![Fetched {
+        let fetched_one = [Fetched {
             name: "a.zip".into(),
             path: PathBuf::from("a.zip"),
             size: 1,

@@ -3,8 +3,8 @@
 pub mod build_log;
 pub mod convert;
 pub mod job;
-mod job_state;
 pub mod job_request;
+mod job_state;
 pub mod manifest;
 pub mod navigation;
 pub mod project;
