@@ -210,6 +210,45 @@ impl Pipeline {
         panic!("{repo}: no final build log on the website in 120 s");
     }
 
+    /// The downloads the version page `tag/<tag>/` of `repo` offers, once it
+    /// offers any: each link's text and the website's file its href (read
+    /// relative to the page) leads to.
+    async fn version_page_downloads(&self, repo: &str, tag: &str) -> Vec<(String, Option<Vec<u8>>)> {
+        let dir = format!("u/{repo}/tag/{tag}/");
+        let website = &self.runtime.functions.website;
+        let links = |html: &str| -> Vec<(String, String)> {
+            let doc = scraper::Html::parse_document(html);
+            let sel = scraper::Selector::parse("ul.downloads a").unwrap();
+            doc.select(&sel)
+                .map(|a| {
+                    (
+                        a.text().collect(),
+                        a.value().attr("href").unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        };
+        for _ in 0..600 {
+            let page = website.get(&format!("{dir}index.html")).await.unwrap();
+            let found = page
+                .map(|b| links(&String::from_utf8_lossy(&b)))
+                .unwrap_or_default();
+            if !found.is_empty() {
+                let mut offered = Vec::new();
+                for (name, href) in found {
+                    let key = reqwest::Url::parse(&format!("http://site/{dir}"))
+                        .and_then(|base| base.join(&href))
+                        .map(|u| u.path().trim_start_matches('/').to_string())
+                        .unwrap();
+                    offered.push((name, website.get(&key).await.unwrap().map(|b| b.to_vec())));
+                }
+                return offered;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{repo}: tag/{tag}/ offers no downloads in 60 s");
+    }
+
     async fn website(&self, repo: &str, file: &str) -> Option<Vec<u8>> {
         let key = format!("u/{repo}/{}/{file}", commit10(SHA));
         self.runtime
@@ -316,12 +355,13 @@ async fn github_and_gitea_releases_build_their_tags_commit_and_publish_their_ass
         vec![Some("token tea-token".to_string())]
     );
 
-    for (repo, files) in [
+    for (repo, tag, files) in [
         (
             "Codertocat/Hello-World",
+            "0.0.1",
             vec![("notes.pdf", &pdf), ("extras.zip", &not_a_site)],
         ),
-        ("example/example", vec![("Hello-1.xo", &xo)]),
+        ("example/example", "example", vec![("Hello-1.xo", &xo)]),
     ] {
         let log = p.published(repo).await;
         assert_eq!(log.status, DisplayStatus::Success, "{repo}: {}", log_text(&log));
@@ -335,7 +375,7 @@ async fn github_and_gitea_releases_build_their_tags_commit_and_publish_their_ass
                 .unwrap();
         assert_eq!(downloads.prebuilt, None);
         assert_eq!(downloads.files.len(), files.len());
-        for (name, body) in files {
+        for &(name, body) in &files {
             assert_eq!(
                 p.website(repo, &format!("downloads/{name}")).await.as_ref(),
                 Some(body),
@@ -347,6 +387,12 @@ async fn github_and_gitea_releases_build_their_tags_commit_and_publish_their_ass
                     .iter()
                     .any(|d| d.name == name && d.size == body.len() as u64)
             );
+        }
+        let offered = p.version_page_downloads(repo, tag).await;
+        let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
+        assert_eq!(offered.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), names);
+        for ((_, body), (name, bytes)) in files.iter().zip(&offered) {
+            assert_eq!(bytes.as_ref(), Some(*body), "{repo}: tag/{tag}/ offers {name}");
         }
     }
     // The source came from the tag's archive; nothing was fetched from a payload's URL.

@@ -12,6 +12,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tx_shared::domain::build_log::{BUILD_LOG, BuildLog};
+use tx_shared::domain::convert::Downloads;
+use tx_shared::domain::convert::output_files::DOWNLOADS_JSON;
 use tx_shared::domain::project::{ProjectCommit, ProjectIndex};
 use tx_shared::identity::GitRef;
 use tx_shared::ports::ObjectStore;
@@ -129,15 +131,72 @@ fn followed<'a>(
         .collect()
 }
 
-/// Renders the page of `entry`, pointing at `latest`.
+/// One file of a release as its version page offers it.
+#[derive(Debug, Serialize)]
+struct DownloadRow {
+    name: String,
+    href: String,
+    size: String,
+}
+
+/// The downloads of the build a tag's page points at (`downloads.json` in
+/// its commit folder on the website): a release's version page offers its
+/// files, as Sugar Labs' store offered each version's bundle. Other pages,
+/// and builds without downloads, offer none; an unreadable file is logged.
+async fn downloads_of(
+    website: &dyn ObjectStore,
+    repo_prefix: &str,
+    entry: &Entry,
+    latest: Option<&ProjectCommit>,
+) -> Result<Option<Downloads>, DeployError> {
+    let (Entry::Ref(GitRef::Tag(_)), Some(latest)) = (entry, latest) else {
+        return Ok(None);
+    };
+    let key = format!("{repo_prefix}{}/{DOWNLOADS_JSON}", latest.id);
+    let Some(body) = website.get(&key).await? else {
+        return Ok(None);
+    };
+    match serde_json::from_slice::<Downloads>(&body) {
+        Ok(d) => Ok(Some(d)),
+        Err(e) => {
+            tracing::warn!(key, error = %e, "website holds malformed downloads");
+            Ok(None)
+        }
+    }
+}
+
+/// A size as a reader reads it.
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / f64::from(1u32 << 20)),
+        b if b >= 1 << 10 => format!("{:.0} kB", b as f64 / 1024.0),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// Renders the page of `entry`, pointing at `latest` and offering its
+/// `downloads` (a release's files).
 pub fn render_entry(
     templates: &Templates,
     index: &ProjectIndex,
     entry: &Entry,
     latest: Option<&ProjectCommit>,
+    downloads: Option<&Downloads>,
     title: &str,
 ) -> Result<String, DeployError> {
     let up = entry.up();
+    let download_rows: Vec<DownloadRow> = match (latest, downloads) {
+        (Some(latest), Some(d)) => d
+            .files
+            .iter()
+            .map(|f| DownloadRow {
+                name: f.name.clone(),
+                href: format!("{up}{}/{}", latest.id, f.path),
+                size: human_size(f.size),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let listed: Vec<&ProjectCommit> = match entry {
         Entry::Landing => index.commits.iter().collect(),
         Entry::Ref(_) => followed(index, entry, None),
@@ -181,6 +240,7 @@ pub fn render_entry(
         latest => rows.iter().find(|r| r.is_latest),
         newest => newest,
         builds => &rows,
+        downloads => &download_rows,
         static_root => format!("{up}../../../"),
         site_home => format!("{up}../../../index.html"),
     };
@@ -214,7 +274,8 @@ pub async fn publish_entry(
             .iter()
             .copied()
             .find(|c| Some(&c.job_id) == target.as_ref());
-        let html = render_entry(templates, index, entry, latest, title)?;
+        let downloads = downloads_of(website, repo_prefix, entry, latest).await?;
+        let html = render_entry(templates, index, entry, latest, downloads.as_ref(), title)?;
         website.put(&key, html.into(), content_type_for(&key)).await?;
         let again = latest_published(website, repo_prefix, candidates.iter().copied())
             .await?
