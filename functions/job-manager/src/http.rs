@@ -1,11 +1,13 @@
 //! The job manager's HTTP API: `POST /tx/job`, `GET /tx/job/{id}`, and the
-//! read API for dashboards (`GET /api/projects…`, see `read_api`).
+//! read API for dashboards (`GET /api/projects…`, see `read_api`), and the
+//! operator's `POST /api/builds/{id}/rebuild|cancel` (see `admin`).
 
 use lambda_http::{Body, Request, Response};
 use tx_shared::api::{body_bytes, error, header, json};
 use tx_shared::domain::job_request::{JobDisposition, JobRequest};
 use tx_shared::signature::{CALLBACK_SIGNATURE_HEADER, constant_time_eq, verify_hex};
 
+use crate::admin;
 use crate::deps::ManagerDeps;
 use crate::error::ManagerError;
 use crate::read_api;
@@ -31,6 +33,18 @@ pub async fn handle_http(req: Request, deps: &ManagerDeps) -> Result<Response<Bo
             None => get_job(id, deps).await,
             Some(refusal) => refusal,
         },
+        ("POST", ["api", "builds", id, action @ ("rebuild" | "cancel")]) => {
+            match operator_refusal(&req, deps) {
+                Some(refusal) => refusal,
+                None if *action == "rebuild" => admin::rebuild(id, deps).await,
+                None => admin::cancel(id, deps).await,
+            }
+        }
+        (_, ["api", "builds", _, "rebuild" | "cancel"]) => error(
+            405,
+            "method_not_allowed",
+            format!("{method} is not allowed on {path}"),
+        ),
         ("GET", ["api", rest @ ..]) => read_api::route(rest, deps).await,
         (_, ["tx", "job"]) | (_, ["tx", "job", _]) => error(
             405,
@@ -103,7 +117,7 @@ fn operator_refusal(req: &Request, deps: &ManagerDeps) -> Option<Response<Body>>
         let mut refusal = error(
             401,
             "operator_only",
-            "job details need the operator token (Authorization: Bearer …)",
+            "job details and build controls need the operator token (Authorization: Bearer …)",
         );
         refusal.headers_mut().insert(
             http::header::WWW_AUTHENTICATE,

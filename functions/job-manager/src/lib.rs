@@ -4,6 +4,7 @@
 //! Every entry point takes [`ManagerDeps`] (ports), so the same code runs
 //! behind API Gateway + DynamoDB Streams and inside `tx serve`.
 
+pub mod admin;
 pub mod callback;
 pub mod deps;
 pub mod error;

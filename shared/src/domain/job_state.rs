@@ -79,6 +79,20 @@ impl Job {
         done
     }
 
+    /// Cancelled by the operator (`POST /api/builds/{id}/cancel`): a
+    /// `requested` or `started` job stops here; its callback becomes owed
+    /// like any other cancellation's, and a converter result that arrives
+    /// later loses its conditional write and is dropped.
+    pub fn cancelled_by_operator(&self, now: DateTime<Utc>) -> Job {
+        let message = match self.status {
+            super::job::JobStatus::Started => {
+                format!("cancelled by the operator during attempt {}", self.attempts)
+            }
+            _ => "cancelled by the operator before it started".to_string(),
+        };
+        self.cancelled(now, message)
+    }
+
     /// Back to `requested` after an attempt that could not run, `note` logged.
     pub fn requeued(&self, note: String) -> Job {
         let mut again = self.clone();
@@ -86,6 +100,15 @@ impl Job {
         again.deadline = None;
         again.log.push(note);
         again
+    }
+
+    /// A waiting job of a tag given the release's `assets` (the release
+    /// arrived after the tag's push had queued the same commit), `note` logged.
+    pub fn with_assets(&self, assets: Vec<super::job_request::ReleaseAsset>, note: String) -> Job {
+        let mut job = self.clone();
+        job.assets = assets;
+        job.log.push(note);
+        job
     }
 
     /// The callback was answered for good: nothing is owed any more.
