@@ -74,6 +74,17 @@ pub async fn request_job(req: JobRequest, deps: &ManagerDeps) -> Result<JobRespo
 /// a new job in the slot.
 async fn queue(req: &JobRequest, slot: &QueueSlot, deps: &ManagerDeps) -> Result<JobResponse, TableError> {
     let now = tx_shared::time::format(&deps.clock.now());
+    if let Some(waiting) = slot.queued().filter(|w| adds_assets(w, req)) {
+        // The release of a tag whose push is still waiting: the same build,
+        // now with the release's files (no other commit is superseded).
+        let note = format!(
+            "{now}: the release of {} adds {} file(s)",
+            req.git_ref,
+            req.assets.len()
+        );
+        let job = waiting.with_assets(req.assets.clone(), note);
+        return Ok(existing_answer(deps.jobs.update(&job, waiting.version).await?));
+    }
     let Some(waiting) = slot.queued() else {
         let job = new_job(req, deps);
         let stored = deps.jobs.enqueue(&job, None, slot).await?;
@@ -118,12 +129,26 @@ fn backoff(attempt: u32) -> StdDuration {
     StdDuration::from_micros(random)
 }
 
+/// Whether `req` asks for what `job` already builds: the same delivery, or
+/// the same ref and commit — unless `req` is a release bringing files the
+/// job (its tag's push, which forges send first) does not have; that one
+/// still has to publish them.
 fn is_same_request(job: &Job, req: &JobRequest) -> bool {
     let same_delivery = req.delivery_id.is_some() && job.delivery_id == req.delivery_id;
     let same_commit = job.git_ref == req.git_ref
         && job.commit.commit_id == req.commit.commit_id
-        && job.status != JobStatus::Cancelled;
+        && job.status != JobStatus::Cancelled
+        && !adds_assets(job, req);
     same_delivery || same_commit
+}
+
+/// Whether `req` is a release with files for the build `job` makes of the
+/// same ref and commit without them.
+fn adds_assets(job: &Job, req: &JobRequest) -> bool {
+    job.assets.is_empty()
+        && !req.assets.is_empty()
+        && job.git_ref == req.git_ref
+        && job.commit.commit_id == req.commit.commit_id
 }
 
 fn new_job(req: &JobRequest, deps: &ManagerDeps) -> Job {

@@ -12,7 +12,7 @@ use tx_job_manager::{
 use tx_shared::config::Config;
 use tx_shared::domain::convert::{ConvertRequest, ConvertResult};
 use tx_shared::domain::job::{CommitInfo, JobResult, JobStatus};
-use tx_shared::domain::job_request::{JobDisposition, JobRequest};
+use tx_shared::domain::job_request::{JobDisposition, JobRequest, ReleaseAsset};
 use tx_shared::local::{InProcessInvoker, JOB_STREAM, LocalBackend, LocalFunction};
 use tx_shared::ports::{JobTable, ManualClock};
 
@@ -566,4 +566,55 @@ async fn a_dead_attempt_nobody_superseded_goes_back_to_its_slot() {
     assert_eq!(newer.disposition, JobDisposition::Coalesced);
     assert_eq!(newer.job.job_id, created.job.job_id);
     assert_eq!(newer.superseded.map(|s| s.commit_id).as_deref(), Some(C1));
+}
+
+/// A tag's release: the same ref and commit as its push, with one file.
+fn release_of(push: &JobRequest, delivery: &str) -> JobRequest {
+    let mut release = push.clone();
+    release.delivery_id = Some(delivery.into());
+    release.assets = vec![ReleaseAsset {
+        name: "book.pdf".into(),
+        url: "http://forge/demo/en_ulb/releases/download/v1/book.pdf".into(),
+        size: Some(3),
+    }];
+    release
+}
+
+fn tag_push(commit: &str, delivery: &str) -> JobRequest {
+    let mut push = request(commit, delivery);
+    push.git_ref = "refs/tags/v1".parse().unwrap();
+    push
+}
+
+#[tokio::test]
+async fn a_release_after_its_waiting_tag_push_gives_that_job_its_files() {
+    let h = harness(ok_converter);
+    let push = request_job(tag_push(C1, "push"), &h.deps).await.unwrap();
+    let release = request_job(release_of(&tag_push(C1, "push"), "rel"), &h.deps)
+        .await
+        .unwrap();
+    assert_eq!(release.disposition, JobDisposition::Existing);
+    assert_eq!(release.job.job_id, push.job.job_id);
+    assert_eq!(release.job.assets.len(), 1);
+    let again = request_job(release_of(&tag_push(C1, "push"), "rel"), &h.deps)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.disposition, again.job.version),
+        (JobDisposition::Existing, release.job.version)
+    );
+}
+
+#[tokio::test]
+async fn a_release_after_its_tag_push_was_built_builds_again_with_its_files() {
+    let h = harness(ok_converter);
+    let push = request_job(tag_push(C1, "push"), &h.deps).await.unwrap();
+    let job = h.backend.jobs.get(&push.job.job_id).await.unwrap().unwrap();
+    run_job(job, &h.deps).await.unwrap();
+    let release = request_job(release_of(&tag_push(C1, "push"), "rel"), &h.deps)
+        .await
+        .unwrap();
+    assert_eq!(release.disposition, JobDisposition::Created);
+    assert_ne!(release.job.job_id, push.job.job_id);
+    assert_eq!(release.job.assets.len(), 1);
 }
