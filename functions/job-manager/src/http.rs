@@ -45,7 +45,7 @@ pub async fn handle_http(req: Request, deps: &ManagerDeps) -> Result<Response<Bo
             "method_not_allowed",
             format!("{method} is not allowed on {path}"),
         ),
-        ("GET", ["api", rest @ ..]) => read_api::route(rest, deps).await,
+        ("GET", ["api", rest @ ..]) => read_api::route(rest, req.uri().query(), deps).await,
         (_, ["tx", "job"]) | (_, ["tx", "job", _]) => error(
             405,
             "method_not_allowed",

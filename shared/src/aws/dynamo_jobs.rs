@@ -23,7 +23,7 @@ use super::sdk_error::describe;
 use crate::config::default_queue_table;
 use crate::domain::job::{Job, JobStatus};
 use crate::domain::job_request::{Coalesced, NewerCommit};
-use crate::ports::job_table::check_enqueue;
+use crate::ports::job_table::{JobCursor, JobPage, check_enqueue, page_of};
 use crate::ports::{JobTable, QueueSlot, TableError};
 
 /// Name of the global secondary index on `repo` (partition) and `created_at`
@@ -266,6 +266,79 @@ impl JobTable for DynamoJobTable {
         }
         jobs.truncate(limit);
         Ok(jobs)
+    }
+
+    async fn by_repo_page(
+        &self,
+        repo: &str,
+        limit: usize,
+        after: Option<&JobCursor>,
+    ) -> Result<JobPage, TableError> {
+        // One more than asked, to know whether another page follows.
+        let want = limit.saturating_add(1);
+        let mut jobs = Vec::new();
+        let mut start: Option<Item> = after.map(|c| {
+            HashMap::from([
+                ("job_id".to_string(), AttributeValue::S(c.job_id.clone())),
+                ("repo".to_string(), AttributeValue::S(repo.to_string())),
+                ("created_at".to_string(), AttributeValue::S(c.created_at.clone())),
+            ])
+        });
+        while jobs.len() < want {
+            let left = i32::try_from(want - jobs.len()).unwrap_or(i32::MAX);
+            let page = self.page_size.map_or(left, |p| p.min(left));
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(REPO_INDEX)
+                .key_condition_expression("#r = :repo")
+                .expression_attribute_names("#r", "repo")
+                .expression_attribute_values(":repo", AttributeValue::S(repo.to_string()))
+                .scan_index_forward(false)
+                .limit(page)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| TableError::Backend(describe(&e)))?;
+            for item in out.items.unwrap_or_default() {
+                jobs.push(from_item(item)?);
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(page_of(jobs, limit))
+    }
+
+    async fn repos(&self) -> Result<Vec<String>, TableError> {
+        // A scan of the `repo` attribute only: what lists projects whose
+        // builds all failed (they have no manifest row).
+        let mut repos = std::collections::BTreeSet::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .projection_expression("#r")
+                .expression_attribute_names("#r", "repo")
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| TableError::Backend(describe(&e)))?;
+            for item in out.items.unwrap_or_default() {
+                if let Some(AttributeValue::S(r)) = item.get("repo") {
+                    repos.insert(r.clone());
+                }
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(repos.into_iter().collect())
     }
 
     async fn sweep_candidates(&self) -> Result<Vec<Job>, TableError> {

@@ -15,7 +15,7 @@ use super::stream_record::dynamodb_record;
 use crate::domain::job::{Job, JobStatus};
 use crate::domain::job_request::{Coalesced, NewerCommit};
 use crate::dynamo_json::{key_image, to_image};
-use crate::ports::job_table::check_enqueue;
+use crate::ports::job_table::{JobCursor, JobPage, check_enqueue, page_of};
 use crate::ports::{Clock, JobTable, QueueSlot, SystemClock, TableError};
 
 /// The job table of the embedded runtime.
@@ -196,6 +196,37 @@ impl JobTable for SqliteJobTable {
             "SELECT item FROM jobs WHERE repo = ?1 ORDER BY created_at DESC, job_id DESC LIMIT ?2",
             &[&repo, &limit],
         )
+    }
+
+    async fn by_repo_page(
+        &self,
+        repo: &str,
+        limit: usize,
+        after: Option<&JobCursor>,
+    ) -> Result<JobPage, TableError> {
+        let want = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+        let jobs = match after {
+            None => self.query(
+                "SELECT item FROM jobs WHERE repo = ?1 ORDER BY created_at DESC, job_id DESC LIMIT ?2",
+                &[&repo, &want],
+            )?,
+            Some(c) => self.query(
+                "SELECT item FROM jobs WHERE repo = ?1
+                   AND (created_at < ?2 OR (created_at = ?2 AND job_id < ?3))
+                 ORDER BY created_at DESC, job_id DESC LIMIT ?4",
+                &[&repo, &c.created_at, &c.job_id, &want],
+            )?,
+        };
+        Ok(page_of(jobs, limit))
+    }
+
+    async fn repos(&self) -> Result<Vec<String>, TableError> {
+        let conn = self.db.lock()?;
+        let mut stmt = conn
+            .prepare("SELECT DISTINCT repo FROM jobs ORDER BY repo")
+            .map_err(backend)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(backend)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(backend)
     }
 
     async fn sweep_candidates(&self) -> Result<Vec<Job>, TableError> {

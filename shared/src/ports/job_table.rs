@@ -96,6 +96,50 @@ pub fn check_enqueue(job: &Job, expected_version: Option<u64>, slot: &QueueSlot)
     Ok(())
 }
 
+/// Where a page of a repository's jobs ended: the sort key of its last job
+/// (`created_at` in the stored fixed-width form, then `job_id`). The next
+/// page starts just after it, so a walk sees every job once even while new
+/// ones are added (they sort before the walk's start).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobCursor {
+    /// [`crate::time::format`] of the last job's `created_at`.
+    pub created_at: String,
+    /// The last job's id.
+    pub job_id: String,
+}
+
+impl JobCursor {
+    /// The cursor just after `job`.
+    pub fn after(job: &Job) -> JobCursor {
+        JobCursor {
+            created_at: crate::time::format(&job.created_at),
+            job_id: job.job_id.clone(),
+        }
+    }
+}
+
+/// One page of [`JobTable::by_repo_page`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JobPage {
+    /// Newest first.
+    pub jobs: Vec<Job>,
+    /// Where the next page starts; `None` when this one is the last.
+    pub next: Option<JobCursor>,
+}
+
+/// Keeps the first `limit` of `jobs` (read as `limit + 1`) and sets the
+/// cursor when there were more.
+pub fn page_of(mut jobs: Vec<Job>, limit: usize) -> JobPage {
+    let more = jobs.len() > limit;
+    jobs.truncate(limit);
+    let next = if more {
+        jobs.last().map(JobCursor::after)
+    } else {
+        None
+    };
+    JobPage { jobs, next }
+}
+
 /// The job table. Every write bumps `version`; every update names the version
 /// it read, so two writers can never both think they moved a job.
 #[async_trait]
@@ -114,6 +158,20 @@ pub trait JobTable: Send + Sync {
 
     /// Jobs of one repository (`owner/repo`), newest first, at most `limit`.
     async fn by_repo(&self, repo: &str, limit: usize) -> Result<Vec<Job>, TableError>;
+
+    /// One page of the jobs of `repo`, newest first (by `created_at`, then
+    /// `job_id`, descending): at most `limit` jobs sorting after `after`.
+    async fn by_repo_page(
+        &self,
+        repo: &str,
+        limit: usize,
+        after: Option<&JobCursor>,
+    ) -> Result<JobPage, TableError>;
+
+    /// Every repository (`owner/repo`) with at least one job, sorted: the
+    /// read API lists a project whatever its builds' results, and only
+    /// published builds write a manifest row.
+    async fn repos(&self) -> Result<Vec<String>, TableError>;
 
     /// What the sweep looks at, oldest first, read in one pass over the
     /// table: every `requested` and `started` job, and the finished or

@@ -11,6 +11,6 @@ pub mod object_store;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use forge::{CommitStatus, ForgeClient, ForgeError, ForgeKind, StatusState, TagQuery};
 pub use invoker::{FunctionInvoker, InvokeError, MAX_PAYLOAD_BYTES};
-pub use job_table::{JobTable, QueueSlot, TableError};
+pub use job_table::{JobCursor, JobPage, JobTable, QueueSlot, TableError};
 pub use manifest_table::ManifestTable;
 pub use object_store::{ObjectStore, StoreError};

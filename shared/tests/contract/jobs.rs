@@ -2,7 +2,7 @@
 
 use tx_shared::domain::job::{CommitInfo, Job, JobStatus};
 use tx_shared::domain::job_request::NewerCommit;
-use tx_shared::ports::{JobTable, QueueSlot, TableError};
+use tx_shared::ports::{JobCursor, JobPage, JobTable, QueueSlot, TableError};
 
 use super::fixtures::{finished, job};
 
@@ -13,6 +13,8 @@ pub async fn suite(adapter: &str, table: &dyn JobTable) {
     update_checks_the_version(adapter, table).await;
     rows_round_trip_every_field(adapter, table).await;
     by_repo_is_newest_first_and_limited(adapter, table).await;
+    by_repo_pages_walk_every_job_once(adapter, table).await;
+    repos_lists_every_repo_with_a_job(adapter, table).await;
     sweep_candidates_are_the_waiting_and_the_running(adapter, table).await;
     sweep_candidates_include_undelivered_callbacks(adapter, table).await;
 }
@@ -639,4 +641,74 @@ async fn cancelled_jobs_owed_a_callback_are_sweep_candidates(adapter: &str, tabl
         ["cc-1"],
         "[{adapter}] a cancelled job is a candidate only while its callback is owed"
     );
+}
+
+async fn by_repo_pages_walk_every_job_once(adapter: &str, table: &dyn JobTable) {
+    for (id, minutes) in [
+        ("pg-3", 3),
+        ("pg-1", 1),
+        ("pg-7", 7),
+        ("pg-5", 5),
+        ("pg-2", 2),
+        ("pg-6", 6),
+        ("pg-4", 4),
+    ] {
+        table
+            .insert(&job(id, "pat/walk", minutes))
+            .await
+            .unwrap_or_else(|e| panic!("[{adapter}] insert {id}: {e}"));
+    }
+    table
+        .insert(&job("pg-x", "pat/other", 9))
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] insert: {e}"));
+    let mut seen = Vec::new();
+    let mut pages = Vec::new();
+    let mut cursor: Option<JobCursor> = None;
+    loop {
+        let page = table
+            .by_repo_page("pat/walk", 3, cursor.as_ref())
+            .await
+            .unwrap_or_else(|e| panic!("[{adapter}] by_repo_page: {e}"));
+        pages.push(page.jobs.len());
+        seen.extend(page.jobs.into_iter().map(|j| j.job_id));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+        assert!(pages.len() < 10, "[{adapter}] the walk ends");
+    }
+    assert_eq!(pages, [3, 3, 1], "[{adapter}] page sizes");
+    assert_eq!(
+        seen,
+        ["pg-7", "pg-6", "pg-5", "pg-4", "pg-3", "pg-2", "pg-1"],
+        "[{adapter}] every job once, newest first"
+    );
+    let whole = table
+        .by_repo_page("pat/walk", 7, None)
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] by_repo_page: {e}"));
+    assert_eq!(
+        (whole.jobs.len(), whole.next),
+        (7, None),
+        "[{adapter}] an exact last page has no cursor"
+    );
+    let none = table
+        .by_repo_page("pat/none", 5, None)
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] by_repo_page: {e}"));
+    assert_eq!(none, JobPage::default(), "[{adapter}] an unknown repo");
+}
+
+async fn repos_lists_every_repo_with_a_job(adapter: &str, table: &dyn JobTable) {
+    let repos = table
+        .repos()
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] repos: {e}"));
+    assert!(repos.contains(&"pat/walk".to_string()), "[{adapter}] {repos:?}");
+    assert!(repos.contains(&"pat/other".to_string()), "[{adapter}] {repos:?}");
+    let mut sorted = repos.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(repos, sorted, "[{adapter}] sorted, each once");
 }
