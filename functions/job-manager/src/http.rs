@@ -40,20 +40,30 @@ pub async fn handle_http(req: Request, deps: &ManagerDeps) -> Result<Response<Bo
                 None => admin::cancel(id, deps).await,
             }
         }
-        (_, ["api", "builds", _, "rebuild" | "cancel"]) => error(
-            405,
-            "method_not_allowed",
-            format!("{method} is not allowed on {path}"),
-        ),
+        (_, ["api", "builds", _, "rebuild" | "cancel"]) | (_, ["tx", "job"]) => {
+            not_allowed(method, &path, "POST")
+        }
         ("GET", ["api", rest @ ..]) => read_api::route(rest, req.uri().query(), deps).await,
-        (_, ["tx", "job"]) | (_, ["tx", "job", _]) => error(
-            405,
-            "method_not_allowed",
-            format!("{method} is not allowed on {path}"),
-        ),
+        (_, ["tx", "job", _])
+        | (_, ["api", "projects"])
+        | (_, ["api", "projects", _, _])
+        | (_, ["api", "projects", _, _, "builds"]) => not_allowed(method, &path, "GET"),
         _ => error(404, "not_found", format!("no route for {method} {path}")),
     };
     Ok(response)
+}
+
+/// 405 with the `Allow` header RFC 9110 asks for.
+fn not_allowed(method: &str, path: &str, allow: &'static str) -> Response<Body> {
+    let mut refusal = error(
+        405,
+        "method_not_allowed",
+        format!("{method} is not allowed on {path}"),
+    );
+    refusal
+        .headers_mut()
+        .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+    refusal
 }
 
 async fn post_job(req: &Request, deps: &ManagerDeps) -> Response<Body> {

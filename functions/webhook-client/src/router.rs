@@ -27,11 +27,15 @@ pub async fn handle_http(req: Request, deps: &ClientDeps) -> Result<Response<Bod
         ));
     };
     if req.method() != http::Method::POST {
-        return Ok(api::error(
+        let mut refusal = api::error(
             405,
             "method_not_allowed",
             format!("{} takes POST only", req.uri().path()),
-        ));
+        );
+        refusal
+            .headers_mut()
+            .insert(http::header::ALLOW, http::HeaderValue::from_static("POST"));
+        return Ok(refusal);
     }
     Ok(if is_webhook {
         handle_webhook(&req, deps).await
