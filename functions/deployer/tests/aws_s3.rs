@@ -56,8 +56,8 @@ async fn a_build_log_notification_reaches_the_deployer() {
     };
 
     // A requested build, as the webhook client leaves it: the job row and
-    // its first build log (in a repo whose name needs URL-encoding).
-    let job = fixtures::job("dep-1", "ana/en ulb", 0);
+    // its first build log (names as forges allow them: `.` in a repo name).
+    let job = fixtures::job("dep-1", "ana/en.ulb", 0);
     jobs.insert(&job).await.unwrap_or_else(|e| panic!("{e}"));
     let log_key = format!("{}build_log.json", job.site_prefix());
     let log = serde_json::to_vec(&BuildLog::of(&job)).unwrap_or_else(|e| panic!("{e}"));
@@ -95,7 +95,7 @@ async fn a_build_log_notification_reaches_the_deployer() {
     let copied = website.get(&log_key).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(copied.is_some(), "build log copied to the website");
     let project = website
-        .get("u/ana/en ulb/project.json")
+        .get("u/ana/en.ulb/project.json")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(project.is_some(), "project.json written");
