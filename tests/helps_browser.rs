@@ -12,25 +12,13 @@
 //! Skipped with a message where the corpus or the browser is absent, unless
 //! `CI=true`, where that is a failure.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Value, json};
 use tx_testkit::browser::{Driver, browser, serve};
+use tx_testkit::corpus;
 
 const FORGE: &str = "https://git.door43.org/unfoldingWord";
-
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "corpus missing under CI=true"
-    );
-    eprintln!("skipping: corpus {} is absent", dir.display());
-    None
-}
 
 fn str_of(v: Value) -> String {
     v.as_str()

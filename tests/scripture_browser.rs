@@ -6,23 +6,11 @@
 //! Skipped with a message where the corpus or the browser is absent, unless
 //! `CI=true`, where that is a failure.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::json;
 use tx_testkit::browser::{Driver, browser, serve};
-
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "corpus missing under CI=true"
-    );
-    eprintln!("skipping: corpus {} is absent", dir.display());
-    None
-}
+use tx_testkit::corpus;
 
 /// Left edge of the first line of the first `\q` paragraph of this class in
 /// Psalm 23 (text-indent included: a hanging indent starts left of it).

@@ -43,6 +43,46 @@ pub struct DynamoJobTable {
 }
 
 impl DynamoJobTable {
+    /// Up to `limit` jobs of `repo`, newest first, from the `repo` index,
+    /// starting after `start` (a key DynamoDB gave, or one built from a
+    /// cursor): the one query behind [`JobTable::by_repo`] and
+    /// [`JobTable::by_repo_page`], read in pages of `page_size`.
+    async fn query_repo(
+        &self,
+        repo: &str,
+        limit: usize,
+        mut start: Option<Item>,
+    ) -> Result<Vec<Job>, TableError> {
+        let mut jobs = Vec::new();
+        while jobs.len() < limit {
+            let want = i32::try_from(limit - jobs.len()).unwrap_or(i32::MAX);
+            let page = self.page_size.map_or(want, |p| p.min(want));
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(REPO_INDEX)
+                .key_condition_expression("#r = :repo")
+                .expression_attribute_names("#r", "repo")
+                .expression_attribute_values(":repo", AttributeValue::S(repo.to_string()))
+                .scan_index_forward(false)
+                .limit(page)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| TableError::Backend(describe(&e)))?;
+            for item in out.items.unwrap_or_default() {
+                jobs.push(from_item(item)?);
+            }
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        jobs.truncate(limit);
+        Ok(jobs)
+    }
+
     /// The table named `table` (from `TX_JOB_TABLE`), its queue slots in
     /// [`default_queue_table`] until [`DynamoJobTable::with_queue_table`] says
     /// otherwise.
@@ -237,35 +277,7 @@ impl JobTable for DynamoJobTable {
     }
 
     async fn by_repo(&self, repo: &str, limit: usize) -> Result<Vec<Job>, TableError> {
-        let mut jobs = Vec::new();
-        let mut start: Option<Item> = None;
-        while jobs.len() < limit {
-            let want = i32::try_from(limit - jobs.len()).unwrap_or(i32::MAX);
-            let page = self.page_size.map_or(want, |p| p.min(want));
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(REPO_INDEX)
-                .key_condition_expression("#r = :repo")
-                .expression_attribute_names("#r", "repo")
-                .expression_attribute_values(":repo", AttributeValue::S(repo.to_string()))
-                .scan_index_forward(false)
-                .limit(page)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| TableError::Backend(describe(&e)))?;
-            for item in out.items.unwrap_or_default() {
-                jobs.push(from_item(item)?);
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
-        jobs.truncate(limit);
-        Ok(jobs)
+        self.query_repo(repo, limit, None).await
     }
 
     async fn by_repo_page(
@@ -276,39 +288,14 @@ impl JobTable for DynamoJobTable {
     ) -> Result<JobPage, TableError> {
         // One more than asked, to know whether another page follows.
         let want = limit.saturating_add(1);
-        let mut jobs = Vec::new();
-        let mut start: Option<Item> = after.map(|c| {
+        let start: Option<Item> = after.map(|c| {
             HashMap::from([
                 ("job_id".to_string(), AttributeValue::S(c.job_id.clone())),
                 ("repo".to_string(), AttributeValue::S(repo.to_string())),
                 ("created_at".to_string(), AttributeValue::S(c.created_at.clone())),
             ])
         });
-        while jobs.len() < want {
-            let left = i32::try_from(want - jobs.len()).unwrap_or(i32::MAX);
-            let page = self.page_size.map_or(left, |p| p.min(left));
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(REPO_INDEX)
-                .key_condition_expression("#r = :repo")
-                .expression_attribute_names("#r", "repo")
-                .expression_attribute_values(":repo", AttributeValue::S(repo.to_string()))
-                .scan_index_forward(false)
-                .limit(page)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| TableError::Backend(describe(&e)))?;
-            for item in out.items.unwrap_or_default() {
-                jobs.push(from_item(item)?);
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
+        let jobs = self.query_repo(repo, want, start).await?;
         Ok(page_of(jobs, limit))
     }
 
