@@ -1,42 +1,17 @@
 //! The operator's controls over the HTTP API: rebuild and cancel, refused
 //! without the operator token, answered in JSON.
 
-use std::sync::Arc;
+mod common;
 
+use common::{OPERATOR, SECRET, deps};
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
-use tx_job_manager::{ManagerDeps, ModuleRegistry, handle_http};
-use tx_shared::config::Config;
+use tx_job_manager::{ManagerDeps, handle_http};
 use tx_shared::domain::convert::ConvertResult;
-use tx_shared::local::{InProcessInvoker, LocalBackend};
-use tx_shared::ports::{SystemClock, TableError};
+use tx_shared::ports::TableError;
 use tx_shared::signature::sign_hex;
 
-const SECRET: &str = "callback-secret";
-const OPERATOR: &str = "operator-token";
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
-
-fn deps(dir: &std::path::Path) -> ManagerDeps {
-    let config = Config::from_lookup(|k| match k {
-        "TX_CALLBACK_SECRET" => Some(SECRET.into()),
-        "TX_OPERATOR_TOKEN" => Some(OPERATOR.into()),
-        "TX_FORGE_TOKEN" | "TX_ALLOWED_HOSTS" | "TX_BRANCHES" | "TX_JOB_TIMEOUT_SECS" | "TX_MAX_ATTEMPTS" => {
-            None
-        }
-        _ => Some("test".into()),
-    })
-    .unwrap();
-    let backend = LocalBackend::open(dir, &config).unwrap();
-    ManagerDeps {
-        config,
-        jobs: backend.jobs.clone(),
-        manifests: backend.manifests.clone(),
-        invoker: Arc::new(InProcessInvoker::new()),
-        clock: Arc::new(SystemClock),
-        http: reqwest::Client::new(),
-        registry: ModuleRegistry::standard("test"),
-    }
-}
 
 fn request(method: &str, path: &str, body: &[u8], auth: Option<&str>) -> Request {
     let mut builder = http::Request::builder()

@@ -1,40 +1,15 @@
 //! The read API's pages: `limit` and `cursor` walk every build once, every
 //! project with a build is listed whatever its results, bad values are 400s.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+mod common;
 
+use std::collections::HashSet;
+
+use common::{SECRET, deps};
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
-use tx_job_manager::{ManagerDeps, ModuleRegistry, handle_http};
-use tx_shared::config::Config;
-use tx_shared::local::{InProcessInvoker, LocalBackend};
-use tx_shared::ports::SystemClock;
+use tx_job_manager::{ManagerDeps, handle_http};
 use tx_shared::signature::sign_hex;
-
-const SECRET: &str = "callback-secret";
-
-fn deps(dir: &std::path::Path) -> ManagerDeps {
-    let config = Config::from_lookup(|k| match k {
-        "TX_CALLBACK_SECRET" => Some(SECRET.into()),
-        "TX_OPERATOR_TOKEN" => Some("operator".into()),
-        "TX_FORGE_TOKEN" | "TX_ALLOWED_HOSTS" | "TX_BRANCHES" | "TX_JOB_TIMEOUT_SECS" | "TX_MAX_ATTEMPTS" => {
-            None
-        }
-        _ => Some("test".into()),
-    })
-    .unwrap();
-    let backend = LocalBackend::open(dir, &config).unwrap();
-    ManagerDeps {
-        config,
-        jobs: backend.jobs.clone(),
-        manifests: backend.manifests.clone(),
-        invoker: Arc::new(InProcessInvoker::new()),
-        clock: Arc::new(SystemClock),
-        http: reqwest::Client::new(),
-        registry: ModuleRegistry::standard("test"),
-    }
-}
 
 async fn get(deps: &ManagerDeps, path: &str) -> (u16, Value) {
     let req: Request = http::Request::builder()
