@@ -20,23 +20,32 @@ pub const DEEPEST: u8 = 4;
 /// `<header>` and text (escaped as `&lt;`) are never touched. Heading
 /// elements do not nest, so a closing tag takes its opening tag's new level.
 pub fn normalise(html: &mut String) {
-    // Safety of the byte edits: an ASCII digit is replaced by an ASCII
-    // digit, so the string stays valid UTF-8; done on a Vec and put back.
-    let mut bytes = std::mem::take(html).into_bytes();
+    // Found on the bytes, then applied: a digit replaced by a digit is a
+    // one-byte `replace_range` (nothing moves), so a 40 MB page is neither
+    // copied nor checked as UTF-8 again.
+    let mut edits: Vec<(usize, u8)> = Vec::new();
+    let bytes = html.as_bytes();
     // (source level, written level) of the headings still open as context.
     let mut stack: Vec<(u8, u8)> = Vec::with_capacity(8);
     let mut current: Option<u8> = None;
-    let mut at = 0;
-    while let Some(found) = memchr::memchr(b'<', &bytes[at..]) {
-        let i = at + found;
-        at = i + 1;
+    // Only `<h` and `</h` can start a heading (every renderer, and ammonia
+    // for repository HTML, writes tags in lower case): two substring scans
+    // skip the page's other tags, which are most of its `<`.
+    let mut opens = memchr::memmem::find_iter(bytes, b"<h").peekable();
+    let mut closes = memchr::memmem::find_iter(bytes, b"</h").peekable();
+    let tags = std::iter::from_fn(|| match (opens.peek(), closes.peek()) {
+        (Some(&o), Some(&c)) if c < o => closes.next(),
+        (Some(_), _) => opens.next(),
+        (None, _) => closes.next(),
+    });
+    for i in tags {
         let closing = bytes.get(i + 1) == Some(&b'/');
         let h = if closing { i + 2 } else { i + 1 };
         let (Some(&tag), Some(&digit), Some(&after)) = (bytes.get(h), bytes.get(h + 1), bytes.get(h + 2))
         else {
             continue;
         };
-        if !matches!(tag, b'h' | b'H')
+        if tag != b'h'
             || !(b'1'..=b'6').contains(&digit)
             || !matches!(after, b'>' | b' ' | b'\t' | b'\n' | b'\r' | b'/')
         {
@@ -45,7 +54,7 @@ pub fn normalise(html: &mut String) {
         let level = digit - b'0';
         if closing {
             if let Some(new) = current.take() {
-                bytes[h + 1] = b'0' + new;
+                edits.push((h + 1, new));
             }
             continue;
         }
@@ -58,11 +67,15 @@ pub fn normalise(html: &mut String) {
         }
         .min(DEEPEST);
         stack.push((level, new));
-        bytes[h + 1] = b'0' + new;
+        edits.push((h + 1, new));
         current = Some(new);
     }
-    // Only ASCII digits were replaced by ASCII digits.
-    *html = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    const DIGITS: [&str; 7] = ["0", "1", "2", "3", "4", "5", "6"];
+    for (at, level) in edits {
+        if html.as_bytes().get(at) != Some(&(b'0' + level)) {
+            html.replace_range(at..at + 1, DIGITS[usize::from(level)]);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use tx_shared::rc::RcLink;
+
 use crate::usfm::books;
 
 /// One part of a reference to a note: a number, `front` or `intro`.
@@ -196,8 +198,11 @@ pub struct NoteIndex {
 /// The anchors of one tN book.
 #[derive(Debug, Default)]
 pub struct BookAnchors {
-    /// Every plain anchor (`ch-4`, `ch-4-v-32`, `ch-4-intro`, `tn-ID`).
+    /// Every place anchor (`ch-4`, `ch-4-v-32`, `ch-4-intro`).
     pub ids: std::collections::HashSet<String, crate::markdown::FastHash>,
+    /// Every note id (`ID` of the anchor `tn-ID`): one per row, so kept
+    /// without the prefix (one allocation each, no formatting).
+    pub note_ids: std::collections::HashSet<Box<str>, crate::markdown::FastHash>,
     /// Verse ranges of rows (`chapter anchor`, first, last).
     pub ranges: Vec<(String, u32, u32)>,
     /// The last verse with notes in each chapter, by chapter anchor.
@@ -233,9 +238,8 @@ impl NoteIndex {
             return Resolved::Found(page);
         };
         if let Some(id) = &r.id {
-            let id = format!("tn-{id}");
-            if anchors.ids.contains(&id) {
-                return Resolved::Found(format!("{page}#{id}"));
+            if anchors.note_ids.contains(id.as_str()) {
+                return Resolved::Found(format!("{page}#tn-{id}"));
             }
             let found = match self.resolve(&NoteRef {
                 id: None,
@@ -244,7 +248,8 @@ impl NoteIndex {
                 Resolved::Found(h) | Resolved::Near(h, _) => h,
                 Resolved::Missing => return Resolved::Missing,
             };
-            return Resolved::Near(found, Some(format!("no note {id:?} in {}", r.label())));
+            let anchor = format!("tn-{id}");
+            return Resolved::Near(found, Some(format!("no note {anchor:?} in {}", r.label())));
         }
         if anchors.ids.contains(&place) {
             return Resolved::Found(format!("{page}#{place}"));
@@ -272,9 +277,6 @@ impl NoteIndex {
         Resolved::Near(format!("{page}#{chapter}"), None)
     }
 }
-
-/// Where the forge serves other resources' sources.
-pub const FORGE_BASE: &str = "https://git.door43.org/unfoldingWord";
 
 /// Site targets of the resource being converted.
 #[derive(Debug, Default, Clone)]
@@ -305,49 +307,123 @@ pub fn resolve(from: &str, rel: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// The warning for a link in `text` (the source file `from`) that `rewrite`
-/// could not resolve, as `FILE:LINE: link to nothing: URL`, or `None` when
-/// the link is not meant to be resolved here (another site, an anchor of
-/// the same page, mail). A reader would follow such a link into nothing.
-pub fn dead_link(from: &str, text: &str, url: &str) -> Option<String> {
-    if url.contains("://") || url.starts_with('#') || url.starts_with("mailto:") {
-        return None;
-    }
-    Some(format!("{from}:{}: link to nothing: {url}", line_of(text, url)))
+/// Whether `url` is meant to lead to a page of this site: not another site,
+/// not an anchor of the same page, not mail.
+fn is_local(url: &str) -> bool {
+    !(url.contains("://") || url.starts_with('#') || url.starts_with("mailto:"))
 }
 
-/// The line of `text` where `url` first appears (0 when it does not).
-pub fn line_of(text: &str, url: &str) -> usize {
-    text.find(url).map_or(0, |at| {
-        1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..at]).count()
-    })
+/// Warnings about the links of one source file, as `FILE:LINE: message`.
+///
+/// A rewrite closure sees a link's URL, not where it stands in the source,
+/// so lines are found when the file is done, for every warned link in one
+/// scan of the text: a tN book holds hundreds of such links in megabytes of
+/// TSV, and searching the file again for each was a tenth of its build.
+#[derive(Debug)]
+pub struct LinkWarnings<'a> {
+    file: &'a str,
+    text: &'a str,
+    /// (URL, message) in the order they were found.
+    found: std::cell::RefCell<Vec<(String, String)>>,
+}
+
+impl<'a> LinkWarnings<'a> {
+    /// Warnings about the links of `file`, whose source is `text`.
+    pub fn new(file: &'a str, text: &'a str) -> Self {
+        LinkWarnings {
+            file,
+            text,
+            found: Default::default(),
+        }
+    }
+
+    /// Records `message` about the link `url`.
+    pub fn push(&self, url: &str, message: String) {
+        self.found.borrow_mut().push((url.to_string(), message));
+    }
+
+    /// Records that `url` leads to nothing, unless it is not meant to lead
+    /// to a page of this site (see [`is_local`]): a reader would follow it
+    /// into nothing.
+    pub fn dead(&self, url: &str) {
+        if is_local(url) {
+            self.push(url, format!("link to nothing: {url}"));
+        }
+    }
+
+    /// The warnings, each with the line where its URL first appears in the
+    /// source (no line when the URL was made by the converter, say from
+    /// `[[rc://…]]`, and is not in the text as such).
+    pub fn finish(self) -> Vec<String> {
+        let found = self.found.into_inner();
+        if found.is_empty() {
+            return Vec::new();
+        }
+        let lines = first_lines(self.text, found.iter().map(|(u, _)| u.as_str()));
+        found
+            .iter()
+            .map(|(url, message)| match lines.get(url.as_str()) {
+                Some(line) => format!("{}:{line}: {message}", self.file),
+                None => format!("{}: {message}", self.file),
+            })
+            .collect()
+    }
+}
+
+/// The 1-based line of the first occurrence of each of `needles` in `text`,
+/// found in one pass (Aho-Corasick); needles that do not occur are absent.
+fn first_lines<'n>(text: &str, needles: impl Iterator<Item = &'n str>) -> HashMap<&'n str, usize> {
+    let mut needles: Vec<&str> = needles.filter(|n| !n.is_empty()).collect();
+    needles.sort_unstable();
+    needles.dedup();
+    let Ok(searcher) = aho_corasick::AhoCorasick::new(&needles) else {
+        return HashMap::new();
+    };
+    let mut first: Vec<Option<usize>> = vec![None; needles.len()];
+    let mut left = needles.len();
+    for m in searcher.find_overlapping_iter(text) {
+        let slot = &mut first[m.pattern().as_usize()];
+        if slot.is_none() {
+            *slot = Some(m.start());
+            left -= 1;
+            if left == 0 {
+                break;
+            }
+        }
+    }
+    let mut at: Vec<(usize, &str)> = needles
+        .iter()
+        .zip(first)
+        .filter_map(|(n, p)| p.map(|p| (p, *n)))
+        .collect();
+    at.sort_unstable();
+    let (mut line, mut counted) = (1, 0);
+    at.into_iter()
+        .map(|(p, n)| {
+            line += memchr::memchr_iter(b'\n', &text.as_bytes()[counted..p]).count();
+            counted = p;
+            (n, line)
+        })
+        .collect()
 }
 
 impl Linker {
-    /// [`Linker::rewrite`], recording in `dead` a warning for every link to
-    /// nothing (see [`dead_link`]); `text` is the source, for line numbers.
-    pub fn rewrite_or_warn(
-        &self,
-        from: &str,
-        text: &str,
-        url: &str,
-        dead: &std::cell::RefCell<Vec<String>>,
-    ) -> Option<String> {
+    /// [`Linker::rewrite`], recording in `warnings` every link to nothing
+    /// (see [`LinkWarnings::dead`]).
+    pub fn rewrite_or_warn(&self, from: &str, url: &str, warnings: &LinkWarnings) -> Option<String> {
         let found = self.rewrite(from, url);
-        if found.is_none()
-            && let Some(w) = dead_link(from, text, url)
-        {
-            dead.borrow_mut().push(w);
+        if found.is_none() {
+            warnings.dead(url);
         }
         found
     }
 
     /// The site link for `url` found in file `from`, or `None` to keep it.
     pub fn rewrite(&self, from: &str, url: &str) -> Option<String> {
-        if let Some(rest) = url.strip_prefix("rc://") {
-            return Some(self.rc_link(rest));
+        if url.starts_with("rc://") {
+            return Some(self.rc_link(url));
         }
-        if url.contains("://") || url.starts_with('#') || url.starts_with("mailto:") {
+        if !is_local(url) {
             return None;
         }
         let (path, frag) = match url.split_once('#') {
@@ -366,49 +442,51 @@ impl Linker {
         })
     }
 
-    fn rc_link(&self, rest: &str) -> String {
-        let mut parts = rest.trim_end_matches('/').split('/');
-        let lang = match parts.next() {
-            Some("*") | Some("") | None => self.language.as_str(),
-            Some(l) => l,
+    /// The site link of an `rc://` link: inside this resource, its page and
+    /// anchor; to another resource, the normalised `rc://` link, which the
+    /// deployer resolves against what the site publishes (see
+    /// [`tx_shared::rc`]).
+    fn rc_link(&self, url: &str) -> String {
+        let Some(rc) = RcLink::parse(url, &self.language) else {
+            return url.to_string();
         };
-        let res = parts.next().unwrap_or("").to_ascii_lowercase();
-        let _kind = parts.next();
-        let tail: Vec<&str> = parts.collect();
-        let tail_path = tail.join("/");
-        let key = match res.as_str() {
-            "tw" => tail_path.trim_start_matches("bible/").to_string(),
-            _ => tail_path.clone(),
-        };
-        if res == self.resource
-            && let Some(href) = self.rc.get(&key)
-        {
+        if rc.resource != self.resource {
+            return rc.to_url();
+        }
+        if let Some(href) = self.rc.get(&rc.article_path()) {
             return href.clone();
         }
-        if matches!(res.as_str(), "tn" | "tq")
-            && let Some(link) = bible_ref_link(&tail)
+        let segs: Vec<&str> = rc.path.iter().map(String::as_str).collect();
+        if matches!(rc.resource.as_str(), "tn" | "tq")
+            && let Some(link) = bible_ref_link(&segs)
         {
-            if res == self.resource {
-                return link;
-            }
-            if res == "tn"
-                && let Some(book) = tail.first().and_then(|c| books::by_code(c))
-            {
-                return format!("{FORGE_BASE}/{lang}_tn/src/branch/master/tn_{}.tsv", book.code);
-            }
+            return link;
         }
-        match res.as_str() {
-            "ta" => format!("{FORGE_BASE}/{lang}_ta/src/branch/master/{tail_path}/01.md"),
-            "tw" => format!("{FORGE_BASE}/{lang}_tw/src/branch/master/{tail_path}.md"),
-            "tn" | "tq" => format!("{FORGE_BASE}/{lang}_{res}/src/branch/master"),
-            _ => format!("{FORGE_BASE}/{lang}_{res}"),
-        }
+        rc.forge_url()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn warned_links_name_the_line_they_first_stand_on() {
+        let text = "a\n[x](../a.md) [y](../b.md)\n\n[z](../a.md) ../b.md\n";
+        let w = LinkWarnings::new("f.md", text);
+        w.dead("../b.md");
+        w.dead("https://elsewhere.org/");
+        w.push("../a.md", "odd".into());
+        w.dead("rc-made/link.md");
+        assert_eq!(
+            w.finish(),
+            [
+                "f.md:2: link to nothing: ../b.md",
+                "f.md:2: odd",
+                "f.md: link to nothing: rc-made/link.md"
+            ]
+        );
+    }
 
     #[test]
     fn links_inside_and_outside() {
@@ -437,14 +515,15 @@ mod tests {
         );
         assert_eq!(
             l.rewrite("a/b.md", "rc://en/tw/dict/bible/kt/god").as_deref(),
-            Some("https://git.door43.org/unfoldingWord/en_tw/src/branch/master/bible/kt/god.md")
+            // Another resource: left for the deployer, which knows the site.
+            Some("rc://en/tw/dict/bible/kt/god")
         );
         assert_eq!(l.rewrite("a/b.md", "https://x.org/"), None);
         assert_eq!(l.rewrite("a/b.md", "../../nowhere.md"), None);
         assert_eq!(resolve("a/b/c.md", "../d.md").as_deref(), Some("a/d.md"));
         assert_eq!(
             l.rewrite("a/b.md", "rc://en/tn/help/act/04/32").as_deref(),
-            Some("https://git.door43.org/unfoldingWord/en_tn/src/branch/master/tn_ACT.tsv")
+            Some("rc://en/tn/help/act/04/32")
         );
         l.resource = "tn".into();
         assert_eq!(

@@ -130,8 +130,11 @@ pub const TAG_ATTRIBUTES: &[(&str, &[&str])] = &[
 ];
 
 /// URL schemes links and images may use; relative URLs (`page.html#x`,
-/// `../x`, `//host/x`) and fragments (`#x`) are allowed as well.
-pub const URL_SCHEMES: &[&str] = &["http", "https", "mailto"];
+/// `../x`, `//host/x`) and fragments (`#x`) are allowed as well. `rc` is a
+/// link to another resource, which the deployer replaces, in every page it
+/// publishes, by that resource's page on this site or on the forge
+/// (`tx_shared::rc`): no `rc:` URL reaches a reader.
+pub const URL_SCHEMES: &[&str] = &["http", "https", "mailto", "rc"];
 
 /// The raw tags the [`Watch`] lets through without the sanitiser, bare
 /// (`<u>`, `</u>`, `<br/>`): formatting that is common in tA and harmless
@@ -360,6 +363,7 @@ mod tests {
             "a/b:c",
             "java script:alert(1)",
             "java%3Ascript:x",
+            "rc://en/tw/dict/bible/kt/god",
             "",
         ] {
             assert!(url_is_safe(safe), "{safe:?}");
@@ -374,7 +378,6 @@ mod tests {
             "jav\r\nascript:x",
             "data:text/html,<script>",
             "vbscript:msgbox",
-            "rc://en/tw/dict/bible/kt/god",
             "httpx:x",
             ":x",
             "a-very-long-scheme-name:x",

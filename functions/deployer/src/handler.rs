@@ -28,6 +28,7 @@ use crate::placeholder::render_placeholder;
 use crate::project::{PROJECT_JSON, derive_project, is_published};
 use crate::render::{BUILD_LOG_PAGE, BuildRenderer, Placement};
 use crate::site_index::publish_site_index;
+use crate::site_links::{self, SiteLinks};
 use crate::templates::Templates;
 
 /// How many objects one deployment reads and writes at once.
@@ -445,7 +446,19 @@ async fn deploy_finished(
         prefix,
         site: &deps.site,
     };
-    let renderer = BuildRenderer::new(templates, &build, placement);
+    let links = if build.is_published() {
+        site_links::discover(
+            deps.manifests.as_ref(),
+            deps.website.as_ref(),
+            &prefix.owner,
+            &prefix.repo,
+            build.lang(),
+        )
+        .await?
+    } else {
+        SiteLinks::new(build.lang())
+    };
+    let renderer = BuildRenderer::new(templates, &build, placement).with_links(links);
     w.put_static(templates).await?;
 
     let mut pages = 0;

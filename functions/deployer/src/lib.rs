@@ -19,9 +19,11 @@ pub mod placeholder;
 pub mod project;
 pub mod render;
 pub mod site_index;
+pub mod site_links;
 pub mod templates;
 
 pub use config::SiteConfig;
 pub use error::DeployError;
 pub use handler::{DeployReport, DeployerDeps, Outcome, deploy_build, handle_s3};
 pub use local::{LocalSite, render_local, render_local_with};
+pub use site_links::{Sibling, SiteLinks};

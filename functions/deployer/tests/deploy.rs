@@ -10,6 +10,7 @@ use bytes::Bytes;
 use common::*;
 use tx_deployer::{DeployError, Outcome, deploy_build, handle_s3};
 use tx_shared::domain::job::JobResult;
+use tx_shared::domain::manifest::ResourceType;
 use tx_shared::domain::project::ProjectIndex;
 use tx_shared::ports::{ObjectStore, StoreError};
 
@@ -355,4 +356,37 @@ async fn an_output_without_index_json_is_still_published() {
     assert_eq!(report.pages, 2);
     let toc = f.website_text("u/door43/notes/1111111111/index.html").await;
     assert!(toc.contains(r#"href="01-GEN.html""#) && toc.contains(r#"href="02-EXO.html""#));
+}
+
+#[tokio::test]
+async fn links_to_another_resource_lead_to_its_published_pages_else_the_forge() {
+    let f = Fixture::new();
+    let ta = finished(job("door43", "en_ta", C1, 0), JobResult::Success);
+    let article = r#"<h2 id="figs-verbs">Verbs</h2>"#;
+    f.finished(
+        &ta,
+        &help_page("ta", ResourceType::Ta, "03-translate.html", article),
+    )
+    .await;
+    deploy_build("u/door43/en_ta/1111111111/", &f.deps).await.unwrap();
+    let note = r#"<p><a href="rc://en/ta/man/translate/figs-verbs">Verbs</a> <a href="rc://en/tw/dict/bible/kt/god">God</a></p>"#;
+    let tn = finished(job("door43", "en_tn", C2, 1), JobResult::Success);
+    f.finished(&tn, &help_page("tn", ResourceType::Tn, "08-RUT.html", note))
+        .await;
+    deploy_build("u/door43/en_tn/2222222222/", &f.deps).await.unwrap();
+
+    let page = f.website_text("u/door43/en_tn/2222222222/08-RUT.html").await;
+    // Published here: the article's page and anchor, checked on the website.
+    let href = "../../en_ta/1111111111/03-translate.html#figs-verbs";
+    assert!(page.contains(&format!(r#"<a href="{href}">Verbs</a>"#)), "{page}");
+    let (file, anchor) = href.trim_start_matches("../../").split_once('#').unwrap();
+    let target = f.website_text(&format!("u/door43/{file}")).await;
+    assert!(target.contains(&format!(r#"id="{anchor}""#)), "{target}");
+    // Not published here: the rendered source on the forge.
+    let forge = format!(
+        "{}/en_tw/src/branch/master/bible/kt/god.md",
+        tx_shared::rc::FORGE_BASE
+    );
+    assert!(page.contains(&format!(r#"<a href="{forge}">God</a>"#)), "{page}");
+    assert!(!page.contains("rc://"), "{page}");
 }

@@ -54,8 +54,8 @@ pub fn run(ctx: &Context, kind: &str, emit: &mut Emit) -> Result<usize, ConvertE
         let mut used = Vec::new();
         if single {
             let text = ctx.read(&path, &mut warnings)?;
-            let dead = std::cell::RefCell::new(Vec::new());
-            let rewrite = |u: &str| linker.rewrite_or_warn(&path, &text, u, &dead);
+            let warned = crate::links::LinkWarnings::new(&path, &text);
+            let rewrite = |u: &str| linker.rewrite_or_warn(&path, u, &warned);
             markdown::render_into(
                 &mut html,
                 &text,
@@ -66,7 +66,7 @@ pub fn run(ctx: &Context, kind: &str, emit: &mut Emit) -> Result<usize, ConvertE
                 },
                 &mut ids,
             );
-            warnings.extend(dead.into_inner());
+            warnings.extend(warned.finish());
             used.push(path.clone());
         } else {
             let mut chapters: Vec<String> = Vec::new();
@@ -132,15 +132,15 @@ pub fn run(ctx: &Context, kind: &str, emit: &mut Emit) -> Result<usize, ConvertE
                     html.push_str("\">\n<h3>");
                     html.push_str(&escape(&heading));
                     html.push_str("</h3>\n");
-                    let dead = std::cell::RefCell::new(Vec::new());
-                    let rewrite = |u: &str| linker.rewrite_or_warn(f, &text, u, &dead);
+                    let warned = crate::links::LinkWarnings::new(f, &text);
+                    let rewrite = |u: &str| linker.rewrite_or_warn(f, u, &warned);
                     let opts = MdOptions {
                         demote: 3,
                         id_prefix: &format!("{id}-"),
                         links: Some(&rewrite),
                     };
                     markdown::render_into(&mut html, &text, &opts, &mut ids);
-                    warnings.extend(dead.into_inner());
+                    warnings.extend(warned.finish());
                     html.push_str("</section>\n");
                     used.push(f.clone());
                 }

@@ -348,8 +348,8 @@ fn render_entry(
         );
         if ctx.tree.has(&body_path) {
             let text = ctx.read(&body_path, warnings)?;
-            let dead = std::cell::RefCell::new(Vec::new());
-            let rewrite = |u: &str| linker.rewrite_or_warn(&body_path, &text, u, &dead);
+            let warned = crate::links::LinkWarnings::new(&body_path, &text);
+            let rewrite = |u: &str| linker.rewrite_or_warn(&body_path, u, &warned);
             let opts = MdOptions {
                 demote: level,
                 id_prefix: &format!("{slug}-"),
@@ -357,7 +357,7 @@ fn render_entry(
             };
             html.push_str("<div class=\"ta-body\">\n");
             markdown::render_into(html, &text, &opts, ids);
-            warnings.extend(dead.into_inner());
+            warnings.extend(warned.finish());
             html.push_str("</div>\n");
             sources.push(body_path);
         } else {

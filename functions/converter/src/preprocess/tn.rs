@@ -1,6 +1,8 @@
 //! translationNotes: the TSV layout (`tn_BOOK.tsv`, Markdown in the Note
 //! column) or the old Markdown layout; one page per book (`NN-CODE.html`).
 
+use tx_shared::rc::RcLink;
+
 use super::{Context, helps};
 use crate::error::ConvertError;
 use crate::links::{self, NoteIndex, NoteRef, Resolved};
@@ -12,18 +14,13 @@ use crate::usfm::books;
 /// (`../02/03.md`, see [`links::note_ref`]) or `rc://*/tn/help/BOOK/CC/VV`
 /// (this language's tN, so this site).
 fn note_target<'u>(book: &books::Book, language: &str, url: &'u str) -> Option<(NoteRef, Option<&'u str>)> {
-    if let Some(rest) = url.strip_prefix("rc://") {
-        let segs: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
-        return match segs.as_slice() {
-            [lang, res, _, tail @ ..]
-                if (*lang == "*" || *lang == language)
-                    && res.eq_ignore_ascii_case("tn")
-                    && !tail.is_empty() =>
-            {
-                NoteRef::parse(tail).map(|r| (r, None))
-            }
-            _ => None,
-        };
+    if url.starts_with("rc://") {
+        let rc = RcLink::parse(url, language)?;
+        if rc.language != language || rc.resource != "tn" || rc.path.is_empty() {
+            return None;
+        }
+        let segs: Vec<&str> = rc.path.iter().map(String::as_str).collect();
+        return NoteRef::parse(&segs).map(|r| (r, None));
     }
     links::note_ref(book, url)
 }
@@ -68,53 +65,50 @@ pub fn run(ctx: &Context, emit: &mut Emit, notes: &mut Vec<String>) -> Result<()
         resource: "tn".into(),
         ..Default::default()
     };
-    // Every book's anchors first: a note links to verses of any book.
+    // Every book's anchors first: a note links to verses of any book. Each
+    // TSV is read (inflated, checked as UTF-8) once and kept until its book
+    // is rendered: the sources are a fraction of the pages made from them.
     let mut index = NoteIndex::default();
-    for (book, f) in &tsvs {
-        let mut ignored = Vec::new();
-        tsv::index_notes(&ctx.read(f, &mut ignored)?, index.book_mut(book));
-    }
+    let mut books = Vec::with_capacity(tsvs.len());
     for (book, f) in tsvs {
         let mut warnings = Vec::new();
         let text = ctx.read(f, &mut warnings)?;
+        tsv::index_notes(&text, index.book_mut(book));
+        books.push((book, f, text, warnings));
+    }
+    for (book, f, text, mut warnings) in books {
         let page = format!("{}.html", book.stem());
-        let dead = std::cell::RefCell::new(Vec::new());
+        let warned = links::LinkWarnings::new(f, &text);
         let rewrite = |u: &str| {
             let found = match note_target(book, &linker.language, u) {
                 Some((r, frag)) => match index.resolve(&r) {
                     Resolved::Found(h) => Some(with_fragment(h, frag)),
                     Resolved::Near(h, why) => {
                         if let Some(why) = why {
-                            let line = links::line_of(&text, u);
-                            dead.borrow_mut()
-                                .push(format!("{f}:{line}: link to {u}: {why}; it leads to {h}"));
+                            warned.push(u, format!("link to {u}: {why}; it leads to {h}"));
                         }
                         Some(with_fragment(h, frag))
                     }
                     // An rc:// link the site cannot hold: warned here (no
                     // relative link to flag below), still leading to the forge.
                     Resolved::Missing if u.starts_with("rc://") => {
-                        let line = links::line_of(&text, u);
-                        dead.borrow_mut()
-                            .push(format!("{f}:{line}: link to nothing: {u}"));
+                        warned.push(u, format!("link to nothing: {u}"));
                         linker.rewrite(f, u)
                     }
                     Resolved::Missing => None,
                 },
                 None => linker.rewrite(f, u),
             };
-            if found.is_none()
-                && let Some(w) = links::dead_link(f, &text, u)
-            {
-                dead.borrow_mut().push(w);
+            if found.is_none() {
+                warned.dead(u);
             }
             found
         };
         let mut r = tsv::render_notes(&text, f, book, &page, &rewrite);
+        warnings.extend(r.warnings);
+        warnings.extend(warned.finish());
         drop(text);
         crate::headings::normalise(&mut r.html);
-        warnings.extend(r.warnings);
-        warnings.extend(dead.into_inner());
         emit(Page {
             nav: nav(book.name, page.clone(), r.chapters),
             name: page,

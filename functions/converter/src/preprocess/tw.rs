@@ -98,15 +98,15 @@ pub fn run(ctx: &Context, emit: &mut Emit, _notes: &mut Vec<String>) -> Result<(
             html.push_str("<article class=\"tw-word\" id=\"");
             push_attr(&mut html, &id);
             html.push_str("\">\n");
-            let dead = std::cell::RefCell::new(Vec::new());
-            let rewrite = |u: &str| linker.rewrite_or_warn(&path, &text, u, &dead);
+            let warned = crate::links::LinkWarnings::new(&path, &text);
+            let rewrite = |u: &str| linker.rewrite_or_warn(&path, u, &warned);
             let opts = MdOptions {
                 demote: 1,
                 id_prefix: &format!("{slug}-"),
                 links: Some(&rewrite),
             };
             markdown::render_into(&mut html, &text, &opts, &mut ids);
-            warnings.extend(dead.into_inner());
+            warnings.extend(warned.finish());
             html.push_str("</article>\n");
             children.push(nav(t, format!("{page}#{id}"), vec![]));
             sources.push(path);

@@ -287,6 +287,25 @@ pub fn bible(lang: &str, lang_name: &str, dir: &str) -> Converted {
     }
 }
 
+/// One page of a translation help (`resource` = `ta`, `tn`, …) as the
+/// converter writes it.
+pub fn help_page(resource: &str, rt: ResourceType, page: &str, fragment: &str) -> Converted {
+    let mut manifest = manifest(rt, "en", "English", "ltr", resource);
+    manifest.resource_id = resource.into();
+    let nav = json!({
+        "title": resource, "resource_type": rt.as_str(), "direction": "ltr", "language": "en",
+        "pages": [page], "items": [{"title": page, "href": page}]
+    });
+    Converted {
+        files: vec![
+            ("index.json".into(), serde_json::to_vec(&nav).unwrap()),
+            ("manifest.json".into(), serde_json::to_vec(&manifest).unwrap()),
+            (page.into(), fragment.as_bytes().to_vec()),
+        ],
+        manifest,
+    }
+}
+
 /// An S3 ObjectCreated event for `keys` in the CDN bucket, keys as given (already encoded).
 pub fn s3_event(keys: &[&str]) -> aws_lambda_events::event::s3::S3Event {
     let records: Vec<_> = keys
