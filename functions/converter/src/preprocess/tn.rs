@@ -89,8 +89,9 @@ pub fn run(ctx: &Context, emit: &mut Emit, notes: &mut Vec<String>) -> Result<()
                         }
                         Some(with_fragment(h, frag))
                     }
-                    // An rc:// link the site cannot hold: warned here (no
-                    // relative link to flag below), still leading to the forge.
+                    // An rc:// link to a note this site does not hold:
+                    // warned here (no relative link to flag below), still
+                    // written as the Linker writes it.
                     Resolved::Missing if u.starts_with("rc://") => {
                         warned.push(u, format!("link to nothing: {u}"));
                         linker.rewrite(f, u)
