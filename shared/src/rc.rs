@@ -83,6 +83,24 @@ impl RcLink {
         }
     }
 
+    /// The anchor a tN or tQ link names on its book's page
+    /// (`rc://en/tn/help/act/04/32` → `ch-4-v-32`; `…/04` → `ch-4`;
+    /// `…/front/intro` → `front-intro`); `None` for the book itself.
+    pub fn place_anchor(&self) -> Option<String> {
+        let chapter = self.path.get(1)?;
+        Some(match self.path.get(2).map(String::as_str) {
+            None => chapter_anchor(chapter),
+            Some("intro") => verse_anchor(chapter, "intro"),
+            Some(verse) => {
+                let digits = verse.bytes().take_while(u8::is_ascii_digit).count();
+                match verse.get(..digits).filter(|d| !d.is_empty()) {
+                    Some(number) => verse_anchor(chapter, number),
+                    None => chapter_anchor(chapter),
+                }
+            }
+        })
+    }
+
     /// The upper-case book code a tN or tQ link starts with (`act` → `ACT`).
     pub fn book_code(&self) -> Option<String> {
         self.path
@@ -90,6 +108,33 @@ impl RcLink {
             .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphanumeric()))
             .map(|c| c.to_ascii_uppercase())
     }
+}
+
+/// The anchor of a chapter's heading on a tN or tQ page: `front`, or
+/// `ch-3` for `3` and `03`. The converter writes headings with it and links
+/// are made with it, in the converter and at publishing: one rule.
+pub fn chapter_anchor(chapter: &str) -> String {
+    if chapter == "front" {
+        return "front".to_string();
+    }
+    let number = chapter.trim_start_matches('0');
+    let mut anchor = String::with_capacity(number.len() + 16);
+    anchor.push_str("ch-");
+    anchor.push_str(number);
+    anchor
+}
+
+/// The anchor of a verse's heading below [`chapter_anchor`]: `ch-3-v-7` for
+/// the verse number `7` or `07`, `ch-3-intro` (`front-intro`) for `intro`.
+pub fn verse_anchor(chapter: &str, verse: &str) -> String {
+    let mut anchor = chapter_anchor(chapter);
+    if verse == "intro" {
+        anchor.push_str("-intro");
+    } else {
+        anchor.push_str("-v-");
+        anchor.push_str(verse.trim_start_matches('0'));
+    }
+    anchor
 }
 
 #[cfg(test)]
@@ -135,5 +180,22 @@ mod tests {
         assert_eq!(forge("rc://en/ult/book/gen"), format!("{FORGE_BASE}/en_ult"));
         let tw = RcLink::parse("rc://en/tw/dict/bible/kt/god", "en").unwrap();
         assert_eq!(tw.article_path(), "kt/god");
+    }
+
+    #[test]
+    fn notes_links_name_the_anchors_the_converter_writes() {
+        let anchor = |u: &str| RcLink::parse(u, "en").unwrap().place_anchor();
+        assert_eq!(anchor("rc://en/tn/help/1jn/01/05").as_deref(), Some("ch-1-v-5"));
+        assert_eq!(anchor("rc://en/tn/help/rut/02").as_deref(), Some("ch-2"));
+        assert_eq!(
+            anchor("rc://en/tn/help/rut/front/intro").as_deref(),
+            Some("front-intro")
+        );
+        assert_eq!(
+            anchor("rc://en/tn/help/rut/03/intro").as_deref(),
+            Some("ch-3-intro")
+        );
+        assert_eq!(anchor("rc://en/tn/help/rut").as_deref(), None);
+        assert_eq!(verse_anchor("03", "07"), "ch-3-v-7");
     }
 }

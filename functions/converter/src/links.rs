@@ -100,13 +100,10 @@ impl NoteRef {
     /// (`ch-4-v-32`, `ch-4-intro`, `front-intro`, `ch-4`, `front`); `None`
     /// for the book itself.
     pub fn place_anchor(&self) -> Option<String> {
-        let c = self.chapter?;
-        Some(match (c, self.verse) {
-            (Part::Front, None) => "front".to_string(),
-            (c, None) => format!("ch-{}", c.label()),
-            (Part::Front, Some(Part::Intro)) => "front-intro".to_string(),
-            (c, Some(Part::Intro)) => format!("ch-{}-intro", c.label()),
-            (c, Some(v)) => format!("ch-{}-v-{}", c.label(), v.label()),
+        let chapter = self.chapter?.label();
+        Some(match self.verse {
+            None => tx_shared::rc::chapter_anchor(&chapter),
+            Some(v) => tx_shared::rc::verse_anchor(&chapter, &v.label()),
         })
     }
 

@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use tx_shared::domain::navigation::NavItem;
+use tx_shared::rc;
 
 use crate::html::{push_attr, push_escaped};
 use crate::markdown::{self, IdSet, Mark, MdOptions};
@@ -313,7 +314,7 @@ pub fn render_notes(
             } else {
                 format!("Chapter {}", chap.trim_start_matches('0'))
             };
-            let id = ids.unique(&chapter_anchor(chap));
+            let id = ids.unique(&rc::chapter_anchor(chap));
             batch.structure(|md| push_heading(md, "h2", "tn-chapter", &id, &label));
             chapters.push(nav(label, format!("{page}#{id}"), vec![]));
             cur_chapter = Some(chap);
@@ -466,18 +467,14 @@ pub fn render_notes(
 /// `ch-3-intro`) and whether it is a numbered verse; [`index_notes`] and
 /// [`render_notes`] must agree on it.
 fn verse_anchor(chap: &str, verse: &str) -> (String, bool) {
-    // Pushed, not formatted: called for every verse of every book, twice.
-    let mut anchor = chapter_anchor(chap);
     let digits = verse.bytes().take_while(u8::is_ascii_digit).count();
-    let numbered = verse != "intro" && digits > 0;
-    if numbered {
-        anchor.push_str("-v-");
-        anchor.push_str(verse[..digits].trim_start_matches('0'));
-    } else {
-        anchor.push('-');
-        anchor.push_str(&crate::html::slug(verse));
+    if verse != "intro" && digits > 0 {
+        return (rc::verse_anchor(chap, &verse[..digits]), true);
     }
-    (anchor, numbered)
+    let mut anchor = rc::chapter_anchor(chap);
+    anchor.push('-');
+    anchor.push_str(&crate::html::slug(verse));
+    (anchor, false)
 }
 
 /// The chapter and verse cells of a row.
@@ -545,7 +542,7 @@ pub fn index_notes(text: &str, into: &mut crate::links::BookAnchors) {
             continue;
         }
         last_place = Some((chap, verse));
-        let chapter = chapter_anchor(chap);
+        let chapter = rc::chapter_anchor(chap);
         let (anchor, numbered) = verse_anchor(chap, verse);
         if numbered {
             let mut bounds = verse.split(['-', '–']).map(|n| {
@@ -647,19 +644,6 @@ fn push_support(md: &mut String, href: &str, article: &str) {
     md.push_str("\">translationAcademy: ");
     push_escaped(md, slug);
     md.push_str("</a></p>\n");
-}
-
-/// The anchor of a chapter's heading (`front`, `ch-3`); verse anchors
-/// extend it, so the two must agree.
-fn chapter_anchor(chap: &str) -> String {
-    if chap == "front" {
-        return "front".to_string();
-    }
-    let number = chap.trim_start_matches('0');
-    let mut anchor = String::with_capacity(number.len() + 16);
-    anchor.push_str("ch-");
-    anchor.push_str(number);
-    anchor
 }
 
 /// `<hN class="class" id="id">label</hN>`, the chapter and verse headings.

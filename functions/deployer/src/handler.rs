@@ -4,6 +4,7 @@
 //! It reads only from the CDN bucket (whose `build_log.json` writes trigger
 //! it) and writes only to the website bucket, so it can never trigger itself.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -446,19 +447,11 @@ async fn deploy_finished(
         prefix,
         site: &deps.site,
     };
-    let links = if build.is_published() {
-        site_links::discover(
-            deps.manifests.as_ref(),
-            deps.website.as_ref(),
-            &prefix.owner,
-            &prefix.repo,
-            build.lang(),
-        )
-        .await?
-    } else {
-        SiteLinks::new(build.lang())
-    };
-    let renderer = BuildRenderer::new(templates, &build, placement).with_links(links);
+    let renderer = BuildRenderer::new(templates, &build, placement);
+    // Listed once: for the siblings links lead to and the site-wide index.
+    let manifests = deps.manifests.list().await?;
+    // Looked up by the first page that links to another resource, if any.
+    let siblings = tokio::sync::OnceCell::new();
     w.put_static(templates).await?;
 
     let mut pages = 0;
@@ -490,13 +483,28 @@ async fn deploy_finished(
             .pages
             .iter()
             .map(|page| {
-                let renderer = &renderer;
-                let w = &w;
+                let (renderer, w, siblings, manifests, build) =
+                    (&renderer, &w, &siblings, &manifests, &build);
                 async move {
                     let Some(fragment) = cdn.get(&prefix.key(page)).await? else {
                         return Ok(Some(format!("{page} vanished from the CDN")));
                     };
-                    let html = renderer.render_page(page, &String::from_utf8_lossy(&fragment))?;
+                    let mut fragment = String::from_utf8_lossy(&fragment);
+                    if SiteLinks::wanted(&fragment) {
+                        let links = siblings
+                            .get_or_try_init(|| {
+                                site_links::discover(
+                                    manifests,
+                                    deps.website.as_ref(),
+                                    &prefix.owner,
+                                    &prefix.repo,
+                                    build.lang(),
+                                )
+                            })
+                            .await?;
+                        fragment = Cow::Owned(links.rewrite(&fragment, page).into_owned());
+                    }
+                    let html = renderer.render_page(page, &fragment)?;
                     w.put(&prefix.key(page), html).await.map(|_| None)
                 }
             })
@@ -528,7 +536,7 @@ async fn deploy_finished(
 
     let title = repo_title(deps, &prefix.owner, &prefix.repo, Some(build.title())).await?;
     let landing = publish_repo(deps, templates, prefix, &current, &title, &w).await?;
-    publish_site_index(deps.manifests.as_ref(), deps.website.as_ref(), templates).await?;
+    publish_site_index(&manifests, deps.website.as_ref(), templates).await?;
     if !notes.is_empty() {
         tracing::warn!(prefix = base, notes = ?notes, "deployed with notes");
     }

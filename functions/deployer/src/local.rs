@@ -69,8 +69,8 @@ pub fn render_local_with(
     );
     notes.extend(build.notes.iter().cloned());
     let templates = Templates::new(templates_dir);
+    let renderer = BuildRenderer::new(&templates, &build, Placement::Local);
     let links = crate::site_links::discover_local(out_dir, build.lang());
-    let renderer = BuildRenderer::new(&templates, &build, Placement::Local).with_links(links);
 
     let write = |name: &str, body: &[u8]| -> Result<(), DeployError> {
         let path = out_dir.join(name);
@@ -95,7 +95,7 @@ pub fn render_local_with(
                 write(
                     page,
                     renderer
-                        .render_page(page, &String::from_utf8_lossy(fragment))?
+                        .render_page(page, &links.rewrite(&String::from_utf8_lossy(fragment), page))?
                         .as_bytes(),
                 )?;
                 pages += 1;

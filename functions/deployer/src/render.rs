@@ -16,7 +16,6 @@ use crate::diagnostics::Diagnostic;
 use crate::error::DeployError;
 use crate::keys::BuildPrefix;
 use crate::nav::{PageNav, up_to_build_root};
-use crate::site_links::SiteLinks;
 use crate::templates::Templates;
 
 /// Name of the readable build log page in each build folder.
@@ -186,7 +185,6 @@ pub struct BuildRenderer<'a> {
     templates: &'a Templates,
     build: &'a ConvertedBuild,
     placement: Placement<'a>,
-    links: SiteLinks,
 }
 
 #[derive(Serialize)]
@@ -229,14 +227,7 @@ impl<'a> BuildRenderer<'a> {
             templates,
             build,
             placement,
-            links: SiteLinks::new(build.lang()),
         }
-    }
-
-    /// Links to other resources lead to `links`' siblings (else the forge).
-    pub fn with_links(mut self, links: SiteLinks) -> Self {
-        self.links = links;
-        self
     }
 
     /// What every template gets, for a page named `page`.
@@ -282,9 +273,9 @@ impl<'a> BuildRenderer<'a> {
         }
     }
 
-    /// One converted page (an HTML fragment) in its resource type's layout.
+    /// One converted page (an HTML fragment, its `rc://` links resolved by
+    /// [`crate::SiteLinks::rewrite`]) in its resource type's layout.
     pub fn render_page(&self, page: &str, fragment: &str) -> Result<String, DeployError> {
-        let fragment = &*self.links.rewrite(fragment, page);
         let nav = PageNav::for_page(&self.build.nav, page, false);
         let (head, body) = split_heading(fragment);
         let ctx = PageContext {

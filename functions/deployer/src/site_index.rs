@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use tx_shared::domain::manifest::ManifestRow;
-use tx_shared::ports::{ManifestTable, ObjectStore};
+use tx_shared::ports::ObjectStore;
 
 use crate::error::DeployError;
 use crate::render::type_label;
@@ -89,14 +89,13 @@ pub fn render_site_index(templates: &Templates, rows: &[ManifestRow]) -> Result<
     templates.render("site_index.html", ctx)
 }
 
-/// Rebuilds the site-wide index from the manifest table.
+/// Rebuilds the site-wide index from the manifest table's `rows`.
 pub async fn publish_site_index(
-    manifests: &dyn ManifestTable,
+    rows: &[ManifestRow],
     website: &dyn ObjectStore,
     templates: &Templates,
 ) -> Result<usize, DeployError> {
-    let rows = manifests.list().await?;
-    let html = render_site_index(templates, &rows)?;
+    let html = render_site_index(templates, rows)?;
     website
         .put(
             SITE_INDEX,

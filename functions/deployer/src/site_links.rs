@@ -18,17 +18,20 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use tx_shared::domain::convert::output_files::MANIFEST_JSON;
+use tx_shared::domain::job::repo_prefix;
 use tx_shared::domain::manifest::{ManifestRow, NormalizedManifest};
 use tx_shared::domain::project::ProjectIndex;
 use tx_shared::identity::Segment;
-use tx_shared::ports::{ManifestTable, ObjectStore};
+use tx_shared::ports::ObjectStore;
 use tx_shared::rc::RcLink;
 
 use crate::error::DeployError;
 use crate::landing::latest_published;
 use crate::nav::up_to_build_root;
 use crate::project::PROJECT_JSON;
-use tx_shared::domain::job::repo_prefix;
+
+/// How a link the converter left for publishing starts.
+const RC_HREF: &str = "href=\"rc://";
 
 /// The resources other resources link to with `rc://`.
 const LINKED: &[&str] = &["ta", "tw", "tn", "tq"];
@@ -60,11 +63,6 @@ impl SiteLinks {
         }
     }
 
-    /// The language whose resources are siblings.
-    pub fn language(&self) -> &str {
-        &self.language
-    }
-
     /// Adds the published build of `resource`.
     pub fn add(&mut self, resource: &str, sibling: Sibling) {
         self.siblings.insert(resource.to_ascii_lowercase(), sibling);
@@ -85,11 +83,16 @@ impl SiteLinks {
         rc.forge_url()
     }
 
+    /// Whether `html` holds a link [`SiteLinks::rewrite`] would replace: a
+    /// page without one needs no siblings looked up.
+    pub fn wanted(html: &str) -> bool {
+        memchr::memmem::find(html.as_bytes(), RC_HREF.as_bytes()).is_some()
+    }
+
     /// `html`, a page named `page` of the build, with every `href="rc://…"`
     /// replaced by where it leads (see [`SiteLinks::resolve`]).
     pub fn rewrite<'h>(&self, html: &'h str, page: &str) -> Cow<'h, str> {
-        const OPEN: &str = "href=\"rc://";
-        let mut found = memchr::memmem::find_iter(html.as_bytes(), OPEN).peekable();
+        let mut found = memchr::memmem::find_iter(html.as_bytes(), RC_HREF).peekable();
         if found.peek().is_none() {
             return Cow::Borrowed(html);
         }
@@ -97,10 +100,8 @@ impl SiteLinks {
         let mut out = String::with_capacity(html.len() + 1024);
         let mut done = 0;
         for at in found {
+            // An attribute value holds no `"`, so matches never overlap one.
             let start = at + "href=\"".len();
-            if start < done {
-                continue;
-            }
             let Some(len) = html.get(start..).and_then(|rest| rest.find('"')) else {
                 break;
             };
@@ -116,7 +117,9 @@ impl SiteLinks {
             if !href.contains("://") {
                 out.push_str(&up);
             }
-            push_attr(&mut out, &href);
+            // Resolved links are ours (a relative path or the forge's URL):
+            // escaped as pulldown-cmark escapes the converter's hrefs.
+            let _ = pulldown_cmark_escape::escape_href(&mut out, &href);
             done = start + len;
         }
         out.push_str(html.get(done..).unwrap_or_default());
@@ -125,22 +128,20 @@ impl SiteLinks {
 }
 
 /// The siblings of `owner/repo` (language `language`) on the website: for
-/// each of tA, tW, tN and tQ of the same owner and language in the manifest
-/// table, the newest published build of its default branch (what its
+/// each of tA, tW, tN and tQ of the same owner and language in `rows` (the
+/// manifest table), the newest published build of its default branch (what its
 /// landing page shows) and that build's pages. Where two repositories hold
 /// one resource, `LANG_RES` (Door43's name) wins, else the one updated last.
 pub async fn discover(
-    manifests: &dyn ManifestTable,
+    rows: &[ManifestRow],
     website: &dyn ObjectStore,
     owner: &str,
     repo: &str,
     language: &str,
 ) -> Result<SiteLinks, DeployError> {
     let mut links = SiteLinks::new(language);
-    let mut rows: Vec<ManifestRow> = manifests
-        .list()
-        .await?
-        .into_iter()
+    let mut rows: Vec<&ManifestRow> = rows
+        .iter()
         .filter(|r| r.repo_owner == owner && r.repo_name != repo && r.language_id == language)
         .filter(|r| LINKED.contains(&r.resource_id.to_ascii_lowercase().as_str()))
         .collect();
@@ -248,18 +249,6 @@ async fn published_sibling(
     }))
 }
 
-/// An attribute value, escaped for double quotes.
-fn push_attr(out: &mut String, value: &str) {
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '<' => out.push_str("&lt;"),
-            c => out.push(c),
-        }
-    }
-}
-
 /// The page of `pages` and the anchor `rc` names, by the converter's names.
 fn target(rc: &RcLink, pages: &HashSet<String>) -> Option<(String, Option<String>)> {
     let path: Vec<&str> = rc.path.iter().map(String::as_str).collect();
@@ -271,10 +260,7 @@ fn target(rc: &RcLink, pages: &HashSet<String>) -> Option<(String, Option<String
             let (category, slug) = article.rsplit_once('/')?;
             Some((page_named(pages, category)?, Some(slug.to_string())))
         }
-        ("tn" | "tq", [_, rest @ ..]) => {
-            let page = page_named(pages, &rc.book_code()?)?;
-            Some((page, place_anchor(rest)))
-        }
+        ("tn" | "tq", [_, ..]) => Some((page_named(pages, &rc.book_code()?)?, rc.place_anchor())),
         _ => None,
     }
 }
@@ -287,44 +273,14 @@ fn page_named(pages: &HashSet<String>, name: &str) -> Option<String> {
         return Some(plain);
     }
     let numbered = format!("-{name}.html");
-    let mut hits: Vec<&String> = pages
+    pages
         .iter()
         .filter(|p| {
             p.strip_suffix(&numbered)
                 .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
         })
-        .collect();
-    hits.sort();
-    hits.first().map(|p| p.to_string())
-}
-
-/// The anchor of `[chapter, verse]` on a tN or tQ page (`ch-4-v-32`,
-/// `ch-4`, `ch-4-intro`, `front`, `front-intro`).
-fn place_anchor(place: &[&str]) -> Option<String> {
-    let number = |n: &str| {
-        let t = n.trim_start_matches('0');
-        if t.is_empty() {
-            "0".to_string()
-        } else {
-            t.to_string()
-        }
-    };
-    let chapter = match place.first()? {
-        &"front" => "front".to_string(),
-        c => format!("ch-{}", number(c)),
-    };
-    Some(match place.get(1) {
-        None => chapter,
-        Some(&"intro") => format!("{chapter}-intro"),
-        Some(v) => {
-            let digits: String = v.chars().take_while(char::is_ascii_digit).collect();
-            if digits.is_empty() {
-                chapter
-            } else {
-                format!("{chapter}-v-{}", number(&digits))
-            }
-        }
-    })
+        .min()
+        .cloned()
 }
 
 #[cfg(test)]
