@@ -6,3 +6,4 @@ pub mod bench;
 pub mod demo;
 pub mod preview;
 pub mod runtime;
+pub mod steer;

@@ -61,11 +61,49 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Build again what a repository, ref or commit last built (operators).
+    Rebuild {
+        /// `owner/repo` (its default branch), `owner/repo@ref` or `owner/repo@commit`.
+        target: String,
+        #[command(flatten)]
+        api: OperatorArgs,
+    },
+    /// Cancel a requested or started job (operators).
+    Cancel {
+        /// The job id (`tx serve`'s log, the build log, `project.json`).
+        job_id: String,
+        #[command(flatten)]
+        api: OperatorArgs,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
         what: Bench,
     },
+}
+
+/// Which tX API an operator command talks to, and with what token.
+#[derive(Args)]
+struct OperatorArgs {
+    /// The API's base URL (`tx serve`'s address, or a SAM stack's API).
+    #[arg(long, env = "TX_API_URL", default_value = "http://127.0.0.1:8080")]
+    api: String,
+    /// The operator token; without it, the one `tx serve` keeps in `--data`.
+    #[arg(long, env = "TX_OPERATOR_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// `tx serve`'s data directory, for its operator token.
+    #[arg(long, default_value = "data")]
+    data: PathBuf,
+}
+
+impl OperatorArgs {
+    fn operator(&self) -> anyhow::Result<tx::steer::Operator> {
+        let token = match &self.token {
+            Some(t) => t.clone(),
+            None => tx::steer::local_token(&self.data)?,
+        };
+        tx::steer::Operator::new(&self.api, &token)
+    }
 }
 
 /// Where the runtime keeps tables, buckets and events.
@@ -216,6 +254,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("--strict: the build has warnings or errors");
                 std::process::exit(1);
             }
+            Ok(())
+        }
+        Command::Rebuild { target, api } => {
+            let target = tx::steer::RebuildTarget::parse(&target)?;
+            let answer = api.operator()?.rebuild(&target).await?;
+            println!(
+                "{} job {} of {} ({})",
+                answer["disposition"].as_str().unwrap_or("queued"),
+                answer["job"]["job_id"].as_str().unwrap_or("?"),
+                target.repo,
+                answer["job"]["commit_id"].as_str().unwrap_or("?"),
+            );
+            Ok(())
+        }
+        Command::Cancel { job_id, api } => {
+            let answer = api.operator()?.cancel(&job_id).await?;
+            println!(
+                "cancelled job {} ({})",
+                answer["job"]["job_id"].as_str().unwrap_or(&job_id),
+                answer["job"]["identifier"].as_str().unwrap_or("?"),
+            );
             Ok(())
         }
         Command::Bench {

@@ -15,7 +15,7 @@ use std::time::Duration;
 use scraper::{Html, Selector};
 use tx::demo::DEMO_OWNER;
 use tx::demo::forge::DemoForge;
-use tx::runtime::{Runtime, RuntimeOptions};
+use tx::runtime::Runtime;
 use tx_shared::domain::build_log::BuildLog;
 use tx_shared::domain::job::{commit10, site_prefix};
 use tx_shared::ports::ObjectStore;
@@ -328,11 +328,9 @@ async fn text_of(store: &dyn ObjectStore, key: &str) -> String {
 async fn hostile_repositories_publish_no_active_content() {
     let dir = tempfile::tempdir().unwrap();
     let forge = DemoForge::start(DEMO_OWNER).await.unwrap();
-    let mut options = RuntimeOptions::new("127.0.0.1:0".parse().unwrap(), dir.path());
-    options
-        .overrides
-        .insert("TX_FORGES".into(), forge.registry(SECRET).to_string());
-    let runtime = Runtime::start(options).await.unwrap();
+    let runtime = Runtime::start(forge.runtime_options(dir.path(), SECRET))
+        .await
+        .unwrap();
     let backend = runtime.local().expect("local backend");
     let http = reqwest::Client::new();
     let hook = format!("{}/client/webhook", runtime.url());

@@ -26,10 +26,7 @@ fn options(dir: &std::path::Path) -> RuntimeOptions {
 
 /// Options whose forge registry names `forge`.
 fn options_for(dir: &std::path::Path, forge: &DemoForge) -> RuntimeOptions {
-    let mut o = options(dir);
-    o.overrides
-        .insert("TX_FORGES".into(), forge.registry(SECRET).to_string());
-    o
+    forge.runtime_options(dir, SECRET)
 }
 
 async fn json_of(store: &dyn ObjectStore, key: &str) -> Value {
@@ -270,12 +267,7 @@ async fn a_forged_webhook_gets_401_and_creates_nothing() {
 async fn a_job_requested_before_a_restart_is_published_once_after_it() {
     let dir = tempfile::tempdir().unwrap();
     let forge = DemoForge::start(DEMO_OWNER).await.unwrap();
-    let repo = example_repos()
-        .unwrap()
-        .into_iter()
-        .find(|r| r.name == "en_ulb")
-        .unwrap();
-    forge.publish(&repo.name, &repo.commit_id, repo.archive.clone());
+    let repo = forge.publish_example("en_ulb").unwrap();
     let http = reqwest::Client::new();
 
     // First life: the webhook is accepted, then the process stops before any

@@ -7,9 +7,9 @@ use std::time::Duration;
 use scraper::{Html, Selector};
 use serde_json::{Value, json};
 use tx::demo::DEMO_OWNER;
-use tx::demo::examples::{ExampleRepo, example_repos};
+use tx::demo::examples::ExampleRepo;
 use tx::demo::forge::DemoForge;
-use tx::runtime::{Runtime, RuntimeOptions};
+use tx::runtime::Runtime;
 use tx_shared::domain::build_log::{BuildLog, DisplayStatus};
 use tx_shared::domain::job::commit10;
 use tx_shared::domain::project::ProjectIndex;
@@ -32,18 +32,11 @@ impl Env {
     async fn start() -> Env {
         let dir = tempfile::tempdir().unwrap();
         let forge = DemoForge::start(DEMO_OWNER).await.unwrap();
-        let repo = example_repos()
-            .unwrap()
-            .into_iter()
-            .find(|r| r.name == "en_ulb")
-            .unwrap();
-        forge.publish(&repo.name, &repo.commit_id, repo.archive.clone());
+        let repo = forge.publish_example("en_ulb").unwrap();
         forge.publish(&repo.name, OTHER, repo.archive.clone());
-        let mut options = RuntimeOptions::new("127.0.0.1:0".parse().unwrap(), dir.path());
-        options
-            .overrides
-            .insert("TX_FORGES".into(), forge.registry(SECRET).to_string());
-        let runtime = Runtime::start(options).await.unwrap();
+        let runtime = Runtime::start(forge.runtime_options(dir.path(), SECRET))
+            .await
+            .unwrap();
         Env {
             _dir: dir,
             forge,

@@ -45,6 +45,9 @@ struct ForgeState {
     downloads: Mutex<usize>,
     /// While set, every archive download answers 500 (a forge outage).
     failing: std::sync::atomic::AtomicBool,
+    /// While `true`, archive downloads wait (a slow forge): a build stays
+    /// started until it is released.
+    held: watch::Sender<bool>,
 }
 
 /// A running loopback forge.
@@ -87,6 +90,32 @@ impl DemoForge {
             stop,
             task,
         })
+    }
+
+    /// Publishes the example repository `name` (`examples/`) at its commit,
+    /// and answers it.
+    pub fn publish_example(&self, name: &str) -> anyhow::Result<super::examples::ExampleRepo> {
+        let repo = super::examples::example_repos()?
+            .into_iter()
+            .find(|r| r.name == name)
+            .with_context(|| format!("no example repository {name}"))?;
+        self.publish(&repo.name, &repo.commit_id, repo.archive.clone());
+        Ok(repo)
+    }
+
+    /// Options of a runtime in `data_dir` that takes this forge's webhooks,
+    /// signed with `secret`.
+    pub fn runtime_options(
+        &self,
+        data_dir: &std::path::Path,
+        secret: &str,
+    ) -> crate::runtime::RuntimeOptions {
+        let mut options =
+            crate::runtime::RuntimeOptions::new(SocketAddr::from(([127, 0, 0, 1], 0)), data_dir);
+        options
+            .overrides
+            .insert("TX_FORGES".into(), self.registry(secret).to_string());
+        options
     }
 
     /// Makes `archive` the content of `repo` at `commit`.
@@ -196,6 +225,13 @@ impl DemoForge {
             .store(failing, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Makes archive downloads wait (`true`) until released (`false`), so a
+    /// build can be caught while it runs. A held download is answered once
+    /// released; the runner's own idle timeout bounds the wait.
+    pub fn hold_archives(&self, held: bool) {
+        self.state.held.send_replace(held);
+    }
+
     /// Sends `payload` as a signed Gitea `event` webhook (`push`,
     /// `pull_request`, `delete`, …) to `hook_url`; answers the status and
     /// JSON body the pipeline gave back.
@@ -238,6 +274,7 @@ async fn archive(
     let Some(sha) = file.strip_suffix(".zip") else {
         return (StatusCode::NOT_FOUND, "only .zip archives").into_response();
     };
+    let _ = state.held.subscribe().wait_for(|held| !*held).await;
     if state.failing.load(std::sync::atomic::Ordering::SeqCst) {
         return (StatusCode::INTERNAL_SERVER_ERROR, "forge outage").into_response();
     }

@@ -1,0 +1,169 @@
+//! An operator's rebuild and cancel from the command line (issue 11, part
+//! 3): the `tx` binary itself, run against `tx serve`'s runtime with the
+//! loopback forge, with the token `tx serve` keeps in its data directory,
+//! and refused with any other.
+
+use std::process::Output;
+use std::time::Duration;
+
+use serde_json::Value;
+use tx::demo::DEMO_OWNER;
+use tx::demo::forge::DemoForge;
+use tx::runtime::Runtime;
+
+const SECRET: &str = "steer-test-secret";
+
+struct Env {
+    dir: tempfile::TempDir,
+    forge: DemoForge,
+    runtime: Runtime,
+    http: reqwest::Client,
+    commit: String,
+}
+
+impl Env {
+    async fn start() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let forge = DemoForge::start(DEMO_OWNER).await.unwrap();
+        let repo = forge.publish_example("en_ulb").unwrap();
+        let runtime = Runtime::start(forge.runtime_options(dir.path(), SECRET))
+            .await
+            .unwrap();
+        Env {
+            dir,
+            forge,
+            runtime,
+            http: reqwest::Client::new(),
+            commit: repo.commit_id,
+        }
+    }
+
+    /// Pushes the example commit to `master`; answers the job id.
+    async fn push(&self) -> String {
+        let payload = self.forge.push_payload("en_ulb", &self.commit, "translate");
+        let hook = format!("{}/client/webhook", self.runtime.url());
+        let (status, body) = self
+            .forge
+            .send_event(&self.http, &hook, SECRET, "push", &payload)
+            .await
+            .unwrap();
+        assert_eq!(status, 202, "{body}");
+        body["job_id"].as_str().unwrap().to_string()
+    }
+
+    /// `tx ARGS… --api URL`, with `--data` unless a token is given.
+    fn tx(&self, args: &[&str]) -> Output {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tx"));
+        command.args(args).args(["--api", &self.runtime.url()]);
+        if !args.contains(&"--token") {
+            command.arg("--data").arg(self.dir.path());
+        }
+        command
+            .env_remove("TX_OPERATOR_TOKEN")
+            .env_remove("TX_API_URL")
+            .output()
+            .unwrap()
+    }
+
+    /// The job row, read with the operator token.
+    async fn job(&self, job_id: &str) -> Value {
+        let token = tx::steer::local_token(self.dir.path()).unwrap();
+        let url = format!("{}/tx/job/{job_id}", self.runtime.url());
+        let r = self.http.get(url).bearer_auth(token).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()["job"].clone()
+    }
+
+    /// Waits (at most 60 s) until the job's status is `status`.
+    async fn wait_status(&self, job_id: &str, status: &str) -> Value {
+        for _ in 0..600 {
+            let job = self.job(job_id).await;
+            if job["status"] == status {
+                return job;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "job {job_id} not {status} within 60 s: {}",
+            self.job(job_id).await
+        );
+    }
+
+    async fn stop(self) {
+        self.runtime.stop().await;
+        self.forge.stop().await;
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The job id in `tx rebuild`'s line (`created job ID of owner/repo (commit)`).
+fn job_of(stdout: &str) -> String {
+    let rest = stdout
+        .split_once(" job ")
+        .map(|(_, r)| r)
+        .unwrap_or_else(|| panic!("{stdout}"));
+    rest.split_whitespace().next().unwrap().to_string()
+}
+
+fn assert_refused(out: &Output) {
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("401") || stderr.contains("403"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rebuild_from_the_cli_builds_the_commit_again_with_the_operator_token_only() {
+    let env = Env::start().await;
+    let first = env.push().await;
+    let done = env.wait_status(&first, "finished").await;
+    assert_eq!(done["result"], "success", "{done}");
+
+    assert_refused(&env.tx(&["rebuild", "demo/en_ulb", "--token", "not-the-token"]));
+
+    let target = format!("{DEMO_OWNER}/en_ulb@{}", &env.commit[..7]);
+    let out = env.tx(&["rebuild", &target]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let again = job_of(&text(&out.stdout));
+    assert_ne!(again, first);
+    let rebuilt = env.wait_status(&again, "finished").await;
+    assert_eq!(rebuilt["result"], "success", "{rebuilt}");
+    assert_eq!(rebuilt["commit_id"], env.commit.as_str());
+
+    // The default branch names the same build; a ref never built names none.
+    let out = env.tx(&["rebuild", "demo/en_ulb"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = env.tx(&["rebuild", "demo/en_ulb@never-pushed"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no build of never-pushed"),
+        "{}",
+        text(&out.stderr)
+    );
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_from_the_cli_stops_a_running_build_with_the_operator_token_only() {
+    let env = Env::start().await;
+    env.forge.hold_archives(true);
+    let job_id = env.push().await;
+    env.wait_status(&job_id, "started").await;
+
+    assert_refused(&env.tx(&["cancel", &job_id, "--token", "not-the-token"]));
+    let out = env.tx(&["cancel", &job_id]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(&format!("cancelled job {job_id}")));
+    env.forge.hold_archives(false);
+
+    // The conversion it was waiting for comes to nothing; a second cancel
+    // is refused with the API's reason.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(env.job(&job_id).await["status"], "cancelled");
+    let out = env.tx(&["cancel", &job_id]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("409"), "{}", text(&out.stderr));
+    env.stop().await;
+}
