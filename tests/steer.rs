@@ -1,7 +1,8 @@
-//! An operator's rebuild and cancel from the command line (issue 11, part
-//! 3): the `tx` binary itself, run against `tx serve`'s runtime with the
-//! loopback forge, with the token `tx serve` keeps in its data directory,
-//! and refused with any other.
+//! Steering builds (issue 11) on `tx serve`'s runtime with the loopback
+//! forge: a forge's brief trouble waited out with retries, and an
+//! operator's rebuild and cancel from the command line (the `tx` binary
+//! itself, with the token `tx serve` keeps in its data directory, and
+//! refused with any other).
 
 use std::process::Output;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use serde_json::Value;
 use tx::demo::DEMO_OWNER;
 use tx::demo::forge::DemoForge;
 use tx::runtime::Runtime;
+use tx_shared::ports::ObjectStore;
 
 const SECRET: &str = "steer-test-secret";
 
@@ -165,5 +167,39 @@ async fn cancel_from_the_cli_stops_a_running_build_with_the_operator_token_only(
     let out = env.tx(&["cancel", &job_id]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("409"), "{}", text(&out.stderr));
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forge_that_fails_twice_then_answers_gives_a_published_build_with_two_retries() {
+    let env = Env::start().await;
+    env.forge.fail_next_archives(2);
+    let job_id = env.push().await;
+    let job = env.wait_status(&job_id, "finished").await;
+    assert_eq!(job["result"], "success", "{job}");
+    let website = env.runtime.local().unwrap().website.as_ref();
+    let key = format!("u/{DEMO_OWNER}/en_ulb/{}/build_log.json", &env.commit[..10]);
+    let mut published = None;
+    for _ in 0..300 {
+        if let Some(body) = website.get(&key).await.unwrap() {
+            let log: Value = serde_json::from_slice(&body).unwrap();
+            if log["status"] == "success" {
+                published = Some(log);
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = published.unwrap_or_else(|| panic!("{key} not published as success within 30 s"));
+    let retries: Vec<&str> = log["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|l| l.contains("retrying in"))
+        .collect();
+    assert_eq!(retries.len(), 2, "{log}");
+    assert!(retries.iter().all(|l| l.contains("HTTP 500")), "{retries:?}");
+    assert_eq!(env.forge.downloads(), 1);
     env.stop().await;
 }

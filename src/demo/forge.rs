@@ -45,6 +45,9 @@ struct ForgeState {
     downloads: Mutex<usize>,
     /// While set, every archive download answers 500 (a forge outage).
     failing: std::sync::atomic::AtomicBool,
+    /// Archive downloads still to answer 500 before serving again (a
+    /// forge's brief trouble).
+    fail_next: std::sync::atomic::AtomicUsize,
     /// While `true`, archive downloads wait (a slow forge): a build stays
     /// started until it is released.
     held: watch::Sender<bool>,
@@ -225,6 +228,11 @@ impl DemoForge {
             .store(failing, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// Makes the next `n` archive downloads answer 500, then serves again.
+    pub fn fail_next_archives(&self, n: usize) {
+        self.state.fail_next.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Makes archive downloads wait (`true`) until released (`false`), so a
     /// build can be caught while it runs. A held download is answered once
     /// released; the runner's own idle timeout bounds the wait.
@@ -275,7 +283,15 @@ async fn archive(
         return (StatusCode::NOT_FOUND, "only .zip archives").into_response();
     };
     let _ = state.held.subscribe().wait_for(|held| !*held).await;
-    if state.failing.load(std::sync::atomic::Ordering::SeqCst) {
+    let brief_trouble = state
+        .fail_next
+        .fetch_update(
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+            |n| n.checked_sub(1),
+        )
+        .is_ok();
+    if brief_trouble || state.failing.load(std::sync::atomic::Ordering::SeqCst) {
         return (StatusCode::INTERNAL_SERVER_ERROR, "forge outage").into_response();
     }
     let found = state

@@ -1,9 +1,16 @@
 //! Fetching the source archive: an `http(s)://` URL (a forge's archive of a
 //! commit) or `s3://bucket/key` in the preconvert bucket. Streams to a file
 //! and stops at the size limit, so a huge download never fills memory or disk.
+//!
+//! A forge that fails for a moment (a 5xx, a 408 or 429, a timeout, a
+//! refused or dropped connection) is tried again, [`RETRIES`] times with
+//! exponential backoff (backon), before the build fails; each retry is a
+//! line of the build log. A 404 or a limit is final at once.
 
 use std::path::Path;
+use std::time::Duration;
 
+use backon::{ExponentialBuilder, Retryable};
 use tokio::io::AsyncWriteExt;
 use tx_shared::ports::ObjectStore;
 
@@ -17,79 +24,160 @@ pub fn parse_s3(source: &str) -> Option<(&str, &str)> {
     (!bucket.is_empty() && !key.is_empty()).then_some((bucket, key))
 }
 
-/// Downloads `source` into `dest`; returns the bytes written.
+/// Retries of a download after its first try.
+pub const RETRIES: usize = 2;
+
+/// The wait before the first retry; each next one doubles it (with jitter).
+const FIRST_WAIT: Duration = Duration::from_millis(500);
+
+/// Downloads `source` into `dest`; returns the bytes written. Every retry
+/// of a transient failure is added to `log` (the build log).
 pub async fn fetch(
     source: &str,
     dest: &Path,
     http: &reqwest::Client,
     preconvert: &dyn ObjectStore,
     limits: &Limits,
+    log: &mut Vec<String>,
 ) -> Result<u64, ConvertError> {
     if let Some((bucket, key)) = parse_s3(source) {
-        if bucket != preconvert.bucket() {
-            return Err(ConvertError::Fetch(format!(
-                "{source}: bucket {bucket:?} is not the preconvert bucket {:?}",
-                preconvert.bucket()
-            )));
-        }
-        if !preconvert
-            .get_to_file(key, dest)
-            .await
-            .map_err(|e| ConvertError::Fetch(format!("{source}: {e}")))?
-        {
-            return Err(ConvertError::Fetch(format!("{source}: no such object")));
-        }
-        let size = tokio::fs::metadata(dest)
-            .await
-            .map_err(|e| ConvertError::io(DOWNLOAD, e))?
-            .len();
-        if size > limits.max_archive_bytes {
-            return Err(ConvertError::Limit(format!(
-                "{source}: {size} bytes, over the {} byte limit",
-                limits.max_archive_bytes
-            )));
-        }
-        return Ok(size);
+        return fetch_s3(source, bucket, key, dest, preconvert, limits).await;
     }
     if !(source.starts_with("http://") || source.starts_with("https://")) {
         return Err(ConvertError::Fetch(format!(
             "{source:?}: not an http(s):// or s3:// source"
         )));
     }
+    let mut retried = Vec::new();
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(FIRST_WAIT)
+        .with_max_times(RETRIES)
+        .with_jitter();
+    let fetched = (|| download(source, dest, http, limits))
+        .retry(backoff)
+        .when(|failed: &Failed| failed.transient)
+        .notify(|failed: &Failed, wait: Duration| {
+            retried.push(format!(
+                "{}; retrying in {:.1} s",
+                failed.error,
+                wait.as_secs_f64()
+            ));
+        })
+        .await;
+    let retries = retried.len();
+    log.extend(retried);
+    fetched.map_err(|failed| match failed.error {
+        ConvertError::Fetch(m) if retries > 0 => {
+            ConvertError::Fetch(format!("{m} (after {retries} retries)"))
+        }
+        e => e,
+    })
+}
+
+/// A failed try of a download, and whether another may succeed.
+struct Failed {
+    error: ConvertError,
+    transient: bool,
+}
+
+impl Failed {
+    fn final_(error: ConvertError) -> Failed {
+        Failed {
+            error,
+            transient: false,
+        }
+    }
+
+    /// A request that failed on the way (not an answer): transient unless
+    /// a redirect was refused.
+    fn sending(source: &str, err: &reqwest::Error) -> Failed {
+        Failed {
+            transient: !err.is_redirect(),
+            error: public_error(source, err),
+        }
+    }
+}
+
+/// One try of an `http(s)://` download.
+async fn download(source: &str, dest: &Path, http: &reqwest::Client, limits: &Limits) -> Result<u64, Failed> {
     let mut resp = http
         .get(source)
         .send()
         .await
-        .map_err(|e| public_error(source, &e))?;
-    if !resp.status().is_success() {
-        return Err(ConvertError::Fetch(format!("{source}: HTTP {}", resp.status())));
+        .map_err(|e| Failed::sending(source, &e))?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(Failed {
+            error: ConvertError::Fetch(format!("{source}: HTTP {status}")),
+            transient: status.is_server_error()
+                || status == reqwest::StatusCode::REQUEST_TIMEOUT
+                || status == reqwest::StatusCode::TOO_MANY_REQUESTS,
+        });
     }
     if let Some(len) = resp.content_length()
         && len > limits.max_archive_bytes
     {
-        return Err(ConvertError::Limit(format!(
+        return Err(Failed::final_(ConvertError::Limit(format!(
             "{source}: {len} bytes announced, over the {} byte limit",
             limits.max_archive_bytes
-        )));
+        ))));
     }
+    // Created (emptied) on every try: a retry never appends to a broken one.
     let mut file = tokio::fs::File::create(dest)
         .await
-        .map_err(|e| ConvertError::io(DOWNLOAD, e))?;
+        .map_err(|e| Failed::final_(ConvertError::io(DOWNLOAD, e)))?;
     let mut total: u64 = 0;
-    while let Some(chunk) = resp.chunk().await.map_err(|e| public_error(source, &e))? {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| Failed::sending(source, &e))? {
         total += chunk.len() as u64;
         if total > limits.max_archive_bytes {
-            return Err(ConvertError::Limit(format!(
+            return Err(Failed::final_(ConvertError::Limit(format!(
                 "{source}: download passed the {} byte limit",
                 limits.max_archive_bytes
-            )));
+            ))));
         }
         file.write_all(&chunk)
             .await
-            .map_err(|e| ConvertError::io(DOWNLOAD, e))?;
+            .map_err(|e| Failed::final_(ConvertError::io(DOWNLOAD, e)))?;
     }
-    file.flush().await.map_err(|e| ConvertError::io(DOWNLOAD, e))?;
+    file.flush()
+        .await
+        .map_err(|e| Failed::final_(ConvertError::io(DOWNLOAD, e)))?;
     Ok(total)
+}
+
+/// `s3://bucket/key` from the preconvert bucket (the only one allowed).
+async fn fetch_s3(
+    source: &str,
+    bucket: &str,
+    key: &str,
+    dest: &Path,
+    preconvert: &dyn ObjectStore,
+    limits: &Limits,
+) -> Result<u64, ConvertError> {
+    if bucket != preconvert.bucket() {
+        return Err(ConvertError::Fetch(format!(
+            "{source}: bucket {bucket:?} is not the preconvert bucket {:?}",
+            preconvert.bucket()
+        )));
+    }
+    if !preconvert
+        .get_to_file(key, dest)
+        .await
+        .map_err(|e| ConvertError::Fetch(format!("{source}: {e}")))?
+    {
+        return Err(ConvertError::Fetch(format!("{source}: no such object")));
+    }
+    let size = tokio::fs::metadata(dest)
+        .await
+        .map_err(|e| ConvertError::io(DOWNLOAD, e))?
+        .len();
+    if size > limits.max_archive_bytes {
+        return Err(ConvertError::Limit(format!(
+            "{source}: {size} bytes, over the {} byte limit",
+            limits.max_archive_bytes
+        )));
+    }
+    Ok(size)
 }
 
 /// How the downloaded file is named in messages (never its temporary path:

@@ -114,19 +114,22 @@ async fn run(req: &ConvertRequest, deps: &ConverterDeps) -> Result<Done, Convert
     let work = tempfile::tempdir().map_err(|e| ConvertError::io("temporary folder", e))?;
     let assets_dir = work.path().join("assets");
     std::fs::create_dir_all(&assets_dir).map_err(|e| ConvertError::io("temporary folder", e))?;
+    // Retries of the downloads, first in the build log.
+    let mut fetch_log = Vec::new();
     let assets = release::fetch_assets(
         &req.assets,
         &assets_dir,
         &deps.http,
         deps.preconvert.as_ref(),
         &deps.limits,
+        &mut fetch_log,
     )
     .await?;
     let out_zip = work.path().join("output.zip");
     let (out, limits, bundles) = (out_zip.clone(), deps.limits.clone(), work.path().join("bundles"));
     let assets2 = assets.clone();
     let prebuilt = blocking(move || release::publish_prebuilt(&assets2, &bundles, &out, &limits)).await?;
-    let done = match prebuilt {
+    let mut done = match prebuilt {
         Some(log) => Done::prebuilt(log),
         None => {
             let archive = work.path().join("source.zip");
@@ -136,6 +139,7 @@ async fn run(req: &ConvertRequest, deps: &ConverterDeps) -> Result<Done, Convert
                 &deps.http,
                 deps.preconvert.as_ref(),
                 &deps.limits,
+                &mut fetch_log,
             )
             .await?;
             let (out, limits, repo) = (out_zip.clone(), deps.limits.clone(), req.repo_name.clone());
@@ -153,6 +157,7 @@ async fn run(req: &ConvertRequest, deps: &ConverterDeps) -> Result<Done, Convert
             .await?
         }
     };
+    done.log.splice(0..0, fetch_log);
     // The publisher unpacks with the output limits: refuse here, before the
     // upload, what it would refuse after it.
     tx_shared::archive::SafeZip::open(&out_zip, tx_shared::archive::ArchiveLimits::OUTPUT)?;

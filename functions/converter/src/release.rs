@@ -48,6 +48,7 @@ pub async fn fetch_assets(
     http: &reqwest::Client,
     preconvert: &dyn ObjectStore,
     limits: &Limits,
+    log: &mut Vec<String>,
 ) -> Result<Vec<Fetched>, ConvertError> {
     let mut fetched: Vec<Fetched> = Vec::new();
     let mut total: u64 = 0;
@@ -59,7 +60,7 @@ pub async fn fetch_assets(
             return Err(over_limit(&asset.name, limits));
         }
         let path = dir.join(&asset.name);
-        let size = fetch::fetch(&asset.url, &path, http, preconvert, limits).await?;
+        let size = fetch::fetch(&asset.url, &path, http, preconvert, limits, log).await?;
         total += size;
         if total > limits.max_archive_bytes {
             return Err(over_limit(&asset.name, limits));
