@@ -203,3 +203,142 @@ async fn a_forge_that_fails_twice_then_answers_gives_a_published_build_with_two_
     assert_eq!(env.forge.downloads(), 1);
     env.stop().await;
 }
+
+/// A `tx serve` process, SIGKILLed when dropped (a failing test leaves none).
+struct Serve(std::process::Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A `tx serve` process on `addr` with `dir` as its data directory,
+/// taking `forge`'s webhooks; answers once its API does (at most 30 s).
+async fn serve(dir: &std::path::Path, addr: &str, forge: &DemoForge, http: &reqwest::Client) -> Serve {
+    let child = Serve(
+        std::process::Command::new(env!("CARGO_BIN_EXE_tx"))
+            .args(["serve", "--addr", addr, "--data"])
+            .arg(dir)
+            .env("TX_FORGES", forge.registry(SECRET).to_string())
+            .env_remove("TX_OPERATOR_TOKEN")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    for _ in 0..300 {
+        if http
+            .get(format!("http://{addr}/api/projects"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("tx serve on {addr} did not answer within 30 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_build_killed_with_tx_serve_runs_again_when_it_restarts_and_is_published_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let forge = DemoForge::start(DEMO_OWNER).await.unwrap();
+    let repo = forge.publish_example("en_ulb").unwrap();
+    let http = reqwest::Client::new();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+
+    // First life: the build is claimed and downloading when tx is killed.
+    forge.hold_archives(true);
+    let first = serve(dir.path(), &addr, &forge, &http).await;
+    let hook = format!("http://{addr}/client/webhook");
+    let payload = forge.push_payload("en_ulb", &repo.commit_id, "translate");
+    let (status, body) = forge
+        .send_event(&http, &hook, SECRET, "push", &payload)
+        .await
+        .unwrap();
+    assert_eq!(status, 202, "{body}");
+    let job_id = body["job_id"].as_str().unwrap().to_string();
+    let token = tx::steer::local_token(dir.path()).unwrap();
+    let job = |http: reqwest::Client, token: String, job_id: String, addr: String| async move {
+        let r = http
+            .get(format!("http://{addr}/tx/job/{job_id}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        r.json::<Value>().await.unwrap()["job"].clone()
+    };
+    let mut started = false;
+    for _ in 0..300 {
+        if job(http.clone(), token.clone(), job_id.clone(), addr.clone()).await["status"] == "started" {
+            started = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(started, "the build never started");
+    drop(first); // SIGKILL
+    forge.hold_archives(false);
+
+    // Second life on the same data: the build runs again within 60 s.
+    let restarted = std::time::Instant::now();
+    let second = serve(dir.path(), &addr, &forge, &http).await;
+    let mut done = Value::Null;
+    for _ in 0..600 {
+        done = job(http.clone(), token.clone(), job_id.clone(), addr.clone()).await;
+        if done["status"] == "finished" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(done["result"], "success", "{done}");
+    assert!(restarted.elapsed() < Duration::from_secs(60));
+    assert_eq!(done["attempts"], 2, "{done}");
+    // Published once: one build of the repository, its log final.
+    let builds: Value = http
+        .get(format!("http://{addr}/api/projects/{DEMO_OWNER}/en_ulb/builds"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let commits = builds["commits"].as_array().unwrap();
+    assert_eq!(commits.len(), 1, "{builds}");
+    assert_eq!(commits[0]["job_id"], job_id.as_str());
+    let mut published = false;
+    for _ in 0..300 {
+        let log = http
+            .get(format!(
+                "http://{addr}/u/{DEMO_OWNER}/en_ulb/{}/build_log.json",
+                &repo.commit_id[..10]
+            ))
+            .send()
+            .await
+            .unwrap();
+        if log.status() == 200 && log.json::<Value>().await.unwrap()["status"] == "success" {
+            published = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(published, "the site was not published");
+    drop(second);
+    forge.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_tx_on_the_same_data_directory_is_refused() {
+    let env = Env::start().await;
+    let again = Runtime::start(env.forge.runtime_options(env.dir.path(), SECRET)).await;
+    let error = format!("{:#}", again.err().expect("a second runtime is refused"));
+    assert!(error.contains("in use by another tx serve"), "{error}");
+    env.stop().await;
+}

@@ -86,6 +86,8 @@ pub struct Runtime {
     local: Option<LocalBackend>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// The embedded runtime's exclusive hold on its data directory.
+    data_lock: Option<std::fs::File>,
 }
 
 impl Runtime {
@@ -104,11 +106,19 @@ impl Runtime {
             .await
             .with_context(|| format!("binding {}", options.addr))?;
         let addr = listener.local_addr()?;
+        let data_lock = lock_data_dir(&options.data_dir)?;
         let config = settings::local_config(&options.data_dir, addr, &options.overrides)?;
         let forges = Arc::new(settings::local_forges(&options.data_dir, &options.overrides)?);
         let backend = LocalBackend::open(&options.data_dir, &config)
             .with_context(|| format!("opening data directory {}", options.data_dir.display()))?;
         let functions = Arc::new(Functions::local(&config, forges, &backend)?);
+        if options.deliver_events {
+            // This runtime holds the data directory: what is `started` in it
+            // was claimed by one that stopped, and runs again now.
+            tx_job_manager::requeue_claimed(&functions.manager)
+                .await
+                .context("requeuing the jobs a stopped tx was running")?;
+        }
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = vec![serve(listener, functions.clone(), stop_rx.clone())];
         if options.deliver_events {
@@ -123,14 +133,9 @@ impl Runtime {
             tasks.push(sweep(functions.clone(), options.sweep_every, stop_rx));
         }
         tracing::info!(%addr, data = %options.data_dir.display(), "tx runtime listening");
-        Ok(Runtime::assemble(
-            addr,
-            config,
-            functions,
-            Some(backend),
-            stop,
-            tasks,
-        ))
+        let mut runtime = Runtime::assemble(addr, config, functions, Some(backend), stop, tasks);
+        runtime.data_lock = Some(data_lock);
+        Ok(runtime)
     }
 
     /// A runtime from parts wired elsewhere (another backend's adapters and
@@ -150,6 +155,7 @@ impl Runtime {
             local,
             stop,
             tasks,
+            data_lock: None,
         }
     }
 
@@ -224,6 +230,28 @@ pub fn serve(
             tracing::warn!("connections still open after 30 s; stopping anyway");
         }
     })
+}
+
+/// Takes `<data>/tx.lock` for this process: one runtime per data directory,
+/// so that at start-up what is `started` in its tables is known to be a
+/// stopped runtime's (released when the process ends, however it ends).
+fn lock_data_dir(data_dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    let path = data_dir.join("tx.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "{} is in use by another tx serve (or tx demo): give each its own --data",
+            data_dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", path.display())),
+    }
 }
 
 /// Runs the job manager's sweep now and every `every` (the schedule rule of

@@ -23,4 +23,4 @@ pub use registry::{ConverterModule, ModuleRegistry};
 pub use request::request_job;
 pub use run::{RunOutcome, run_job};
 pub use stream::handle_stream;
-pub use sweep::{SweepReport, handle_sweep};
+pub use sweep::{SweepReport, handle_sweep, requeue_claimed};

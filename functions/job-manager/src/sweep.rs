@@ -88,27 +88,16 @@ pub async fn handle_sweep(deps: &ManagerDeps) -> Result<SweepReport, TableError>
         if job.deadline.is_none_or(|d| d > now) {
             continue;
         }
-        if job.attempts >= deps.config.max_attempts {
-            let message = format!(
-                "gave up after {} attempt(s): the converter did not finish within {} s",
-                job.attempts,
-                deps.config.job_timeout.as_secs()
-            );
-            if fail_job(job, message, deps).await?.is_some() {
-                report.failed.push(job.job_id.clone());
-            }
-            continue;
-        }
+        let why = format!(
+            "the converter did not finish within {} s",
+            deps.config.job_timeout.as_secs()
+        );
         let note = format!(
             "{}: attempt {} passed its deadline; requeued",
             tx_shared::time::format(&now),
             job.attempts
         );
-        match return_to_queue(job, note, deps).await? {
-            Requeued::Queued(_) => report.requeued.push(job.job_id.clone()),
-            Requeued::Superseded(_) => report.superseded.push(job.job_id.clone()),
-            Requeued::Lost => {}
-        }
+        run_again(job, &why, note, deps, &mut report).await?;
     }
     for job in candidates.iter().filter(|j| j.status == JobStatus::Requested) {
         let waiting_since = job.started_at.unwrap_or(job.created_at);
@@ -127,6 +116,53 @@ pub async fn handle_sweep(deps: &ManagerDeps) -> Result<SweepReport, TableError>
     resend_callbacks(owed, deps, &mut report).await?;
     if !report.is_empty() {
         tracing::info!(?report, "sweep");
+    }
+    Ok(report)
+}
+
+/// Runs again a `started` job whose attempt will never end: back to
+/// `requested` through its ref's queue slot, or failed with `why` once it
+/// has had `max_attempts`.
+async fn run_again(
+    job: &Job,
+    why: &str,
+    note: String,
+    deps: &ManagerDeps,
+    report: &mut SweepReport,
+) -> Result<(), TableError> {
+    if job.attempts >= deps.config.max_attempts {
+        let message = format!("gave up after {} attempt(s): {why}", job.attempts);
+        if fail_job(job, message, deps).await?.is_some() {
+            report.failed.push(job.job_id.clone());
+        }
+        return Ok(());
+    }
+    match return_to_queue(job, note, deps).await? {
+        Requeued::Queued(_) => report.requeued.push(job.job_id.clone()),
+        Requeued::Superseded(_) => report.superseded.push(job.job_id.clone()),
+        Requeued::Lost => {}
+    }
+    Ok(())
+}
+
+/// At the start of a runtime that is the only one using its tables (`tx
+/// serve` holds its data directory): every `started` job was claimed by a
+/// previous instance that stopped (a crash, a SIGKILL) and will never
+/// finish it, so it is run again now instead of waiting for its deadline.
+pub async fn requeue_claimed(deps: &ManagerDeps) -> Result<SweepReport, TableError> {
+    let now = deps.clock.now();
+    let mut report = SweepReport::default();
+    let candidates = deps.jobs.sweep_candidates().await?;
+    for job in candidates.iter().filter(|j| j.status == JobStatus::Started) {
+        let note = format!(
+            "{}: attempt {} was running when tx stopped; requeued at start-up",
+            tx_shared::time::format(&now),
+            job.attempts
+        );
+        run_again(job, "tx stopped during each one", note, deps, &mut report).await?;
+    }
+    if !report.is_empty() {
+        tracing::info!(?report, "start-up requeue");
     }
     Ok(report)
 }
