@@ -91,6 +91,23 @@ impl Env {
         );
     }
 
+    /// The website's build log of the example commit once it says
+    /// `success` (at most 30 s).
+    async fn published(&self) -> Value {
+        let website = self.runtime.local().unwrap().website.as_ref();
+        let key = format!("u/{DEMO_OWNER}/en_ulb/{}/build_log.json", &self.commit[..10]);
+        for _ in 0..300 {
+            if let Some(body) = website.get(&key).await.unwrap() {
+                let log: Value = serde_json::from_slice(&body).unwrap();
+                if log["status"] == "success" {
+                    return log;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{key} not published as success within 30 s");
+    }
+
     async fn stop(self) {
         self.runtime.stop().await;
         self.forge.stop().await;
@@ -177,20 +194,7 @@ async fn a_forge_that_fails_twice_then_answers_gives_a_published_build_with_two_
     let job_id = env.push().await;
     let job = env.wait_status(&job_id, "finished").await;
     assert_eq!(job["result"], "success", "{job}");
-    let website = env.runtime.local().unwrap().website.as_ref();
-    let key = format!("u/{DEMO_OWNER}/en_ulb/{}/build_log.json", &env.commit[..10]);
-    let mut published = None;
-    for _ in 0..300 {
-        if let Some(body) = website.get(&key).await.unwrap() {
-            let log: Value = serde_json::from_slice(&body).unwrap();
-            if log["status"] == "success" {
-                published = Some(log);
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let log = published.unwrap_or_else(|| panic!("{key} not published as success within 30 s"));
+    let log = env.published().await;
     let retries: Vec<&str> = log["log"]
         .as_array()
         .unwrap()
@@ -202,6 +206,12 @@ async fn a_forge_that_fails_twice_then_answers_gives_a_published_build_with_two_
     assert!(retries.iter().all(|l| l.contains("HTTP 500")), "{retries:?}");
     assert_eq!(env.forge.downloads(), 1);
     env.stop().await;
+}
+
+/// The example repository's builds, newest first, from the read API at `api`.
+async fn builds(http: &reqwest::Client, api: &str) -> Value {
+    let url = format!("{api}/api/projects/{DEMO_OWNER}/en_ulb/builds");
+    http.get(url).send().await.unwrap().json().await.unwrap()
 }
 
 /// A `tx serve` process, SIGKILLed when dropped (a failing test leaves none).
@@ -302,14 +312,7 @@ async fn a_build_killed_with_tx_serve_runs_again_when_it_restarts_and_is_publish
     assert!(restarted.elapsed() < Duration::from_secs(60));
     assert_eq!(done["attempts"], 2, "{done}");
     // Published once: one build of the repository, its log final.
-    let builds: Value = http
-        .get(format!("http://{addr}/api/projects/{DEMO_OWNER}/en_ulb/builds"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let builds = builds(&http, &format!("http://{addr}")).await;
     let commits = builds["commits"].as_array().unwrap();
     assert_eq!(commits.len(), 1, "{builds}");
     assert_eq!(commits[0]["job_id"], job_id.as_str());
@@ -340,5 +343,82 @@ async fn a_second_tx_on_the_same_data_directory_is_refused() {
     let again = Runtime::start(env.forge.runtime_options(env.dir.path(), SECRET)).await;
     let error = format!("{:#}", again.err().expect("a second runtime is refused"));
     assert!(error.contains("in use by another tx serve"), "{error}");
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_forges_redelivery_of_a_failed_build_rebuilds_and_publishes_it() {
+    let env = Env::start().await;
+    let payload = env.forge.push_payload("en_ulb", &env.commit, "translate");
+    let hook = format!("{}/client/webhook", env.runtime.url());
+    let redeliver = || {
+        env.forge
+            .redeliver(&env.http, &hook, SECRET, "push", &payload, "delivery-1")
+    };
+
+    env.forge.fail_archives(true);
+    let (status, first) = redeliver().await.unwrap();
+    assert_eq!(status, 202, "{first}");
+    let failed_id = first["job_id"].as_str().unwrap().to_string();
+    let failed = env.wait_status(&failed_id, "finished").await;
+    assert_eq!(failed["result"], "failed", "{failed}");
+    env.forge.fail_archives(false);
+
+    let (status, again) = redeliver().await.unwrap();
+    assert_eq!(status, 202, "{again}");
+    assert_eq!(again["disposition"], "created", "{again}");
+    let rebuilt_id = again["job_id"].as_str().unwrap().to_string();
+    assert_ne!(rebuilt_id, failed_id);
+    let rebuilt = env.wait_status(&rebuilt_id, "finished").await;
+    assert_eq!(rebuilt["result"], "success", "{rebuilt}");
+    assert_eq!(env.published().await["job_id"], rebuilt_id.as_str());
+
+    // A redelivery of a build that succeeded builds nothing.
+    let (_, third) = redeliver().await.unwrap();
+    assert_eq!(third["disposition"], "existing", "{third}");
+    assert_eq!(third["job_id"], rebuilt_id.as_str());
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_signed_delivery_replayed_after_a_newer_build_builds_nothing() {
+    const NEWER: &str = "abcdefabcdefabcdefabcdefabcdefabcdef0123";
+    let env = Env::start().await;
+    let archive = tx::demo::examples::example_repos()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name == "en_ulb")
+        .unwrap()
+        .archive;
+    env.forge.publish("en_ulb", NEWER, archive);
+    let hook = format!("{}/client/webhook", env.runtime.url());
+    let old = env.forge.push_payload("en_ulb", &env.commit, "translate");
+    let send = |payload: &Value, delivery: &'static str| {
+        let (forge, http, hook, payload) = (&env.forge, &env.http, hook.clone(), payload.clone());
+        async move {
+            forge
+                .redeliver(http, &hook, SECRET, "push", &payload, delivery)
+                .await
+                .unwrap()
+        }
+    };
+    let (_, first) = send(&old, "delivery-old").await;
+    env.wait_status(first["job_id"].as_str().unwrap(), "finished")
+        .await;
+    let newer = env.forge.push_payload("en_ulb", NEWER, "translate more");
+    let (_, second) = send(&newer, "delivery-new").await;
+    let newest = second["job_id"].as_str().unwrap().to_string();
+    env.wait_status(&newest, "finished").await;
+
+    let (_, replayed) = send(&old, "delivery-old").await;
+    assert_eq!(replayed["disposition"], "existing", "{replayed}");
+    assert_eq!(replayed["job_id"], first["job_id"]);
+    let builds = builds(&env.http, &env.runtime.url()).await;
+    assert_eq!(builds["commits"].as_array().unwrap().len(), 2, "{builds}");
+    assert_eq!(
+        builds["commits"][0]["job_id"],
+        newest.as_str(),
+        "the newest push stays newest"
+    );
     env.stop().await;
 }

@@ -203,21 +203,8 @@ impl DemoForge {
         commit: &str,
         message: &str,
     ) -> anyhow::Result<(u16, Value)> {
-        let body = serde_json::to_vec(&self.push_payload(repo, commit, message))?;
-        let signature = tx_shared::signature::sign_hex(secret.as_bytes(), &body);
-        let response = http
-            .post(hook_url)
-            .header("content-type", "application/json")
-            .header("X-Gitea-Event", "push")
-            .header("X-Gitea-Delivery", uuid::Uuid::new_v4().to_string())
-            .header("X-Gitea-Signature", signature)
-            .body(body)
-            .send()
-            .await
-            .with_context(|| format!("sending the webhook to {hook_url}"))?;
-        let status = response.status().as_u16();
-        let json = response.json::<Value>().await.unwrap_or(Value::Null);
-        Ok((status, json))
+        let payload = self.push_payload(repo, commit, message);
+        self.send_event(http, hook_url, secret, "push", &payload).await
     }
 
     /// Makes archive downloads answer 500 (`true`) or serve again (`false`):
@@ -251,13 +238,29 @@ impl DemoForge {
         event: &str,
         payload: &Value,
     ) -> anyhow::Result<(u16, Value)> {
+        let delivery = uuid::Uuid::new_v4().to_string();
+        self.redeliver(http, hook_url, secret, event, payload, &delivery)
+            .await
+    }
+
+    /// Sends `payload` as the webhook delivery `delivery` (Gitea's
+    /// "Redeliver" sends a delivery again with its own id and signature).
+    pub async fn redeliver(
+        &self,
+        http: &reqwest::Client,
+        hook_url: &str,
+        secret: &str,
+        event: &str,
+        payload: &Value,
+        delivery: &str,
+    ) -> anyhow::Result<(u16, Value)> {
         let body = serde_json::to_vec(payload)?;
         let signature = tx_shared::signature::sign_hex(secret.as_bytes(), &body);
         let response = http
             .post(hook_url)
             .header("content-type", "application/json")
             .header("X-Gitea-Event", event)
-            .header("X-Gitea-Delivery", uuid::Uuid::new_v4().to_string())
+            .header("X-Gitea-Delivery", delivery)
             .header("X-Gitea-Signature", signature)
             .body(body)
             .send()

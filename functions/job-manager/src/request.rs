@@ -2,7 +2,11 @@
 //! idempotence.
 //!
 //! - A redelivered webhook (same delivery id, or same ref and commit) gets the
-//!   existing job back; nothing is written.
+//!   existing job back; nothing is written — unless that job failed and is
+//!   still the newest of its ref: then the redelivery (the forge's
+//!   "Redeliver", a re-push, a signed `POST /tx/job`) builds it again. A
+//!   failed build that a newer push followed is not rebuilt by a replay,
+//!   which would move its ref's pages back to an older commit.
 //! - A push to a ref whose previous job is still `requested` updates that job
 //!   in place to the newer commit: it keeps its id and its place in the queue,
 //!   and the answer names the commit it superseded.
@@ -23,7 +27,7 @@
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
-use tx_shared::domain::job::{JOB_RETENTION, Job, JobStatus, commit10};
+use tx_shared::domain::job::{JOB_RETENTION, Job, JobResult, JobStatus, commit10};
 use tx_shared::domain::job_request::{JobDisposition, JobRequest, JobResponse, NewerCommit, Superseded};
 use tx_shared::ports::{QueueSlot, TableError};
 
@@ -50,16 +54,20 @@ pub async fn request_job(req: JobRequest, deps: &ManagerDeps) -> Result<JobRespo
     // before): read once, from the index. What races with this request is
     // under its own key, whose slot is read on every try.
     let recent = deps.jobs.by_repo(&repo, RECENT_JOBS).await?;
-    if let Some(existing) = recent.iter().find(|j| is_same_request(j, &req)) {
-        return Ok(existing_answer(existing.clone()));
-    }
+    let remembered = recent.iter().find(|j| is_same_request(j, &req));
     for attempt in 0..RACE_RETRIES {
         if attempt > 0 {
             tokio::time::sleep(backoff(attempt)).await;
         }
         let slot = deps.jobs.queue_slot(&key).await?;
-        if let Some(holder) = slot.holder.as_ref().filter(|j| is_same_request(j, &req)) {
-            return Ok(existing_answer(holder.clone()));
+        // The slot's holder is read fresh on every try; the index may lag.
+        let holder = slot.holder.as_ref();
+        let known = match remembered {
+            Some(r) => Some(holder.filter(|h| h.job_id == r.job_id).unwrap_or(r)),
+            None => holder.filter(|h| is_same_request(h, &req)),
+        };
+        if let Some(known) = known.filter(|k| !is_rebuilt_by_redelivery(k, &slot)) {
+            return Ok(existing_answer(known.clone()));
         }
         match queue(&req, &slot, deps).await {
             Ok(answer) => return Ok(answer),
@@ -140,6 +148,12 @@ fn is_same_request(job: &Job, req: &JobRequest) -> bool {
         && job.status != JobStatus::Cancelled
         && !adds_assets(job, req);
     same_delivery || same_commit
+}
+
+/// Whether a redelivery of the request that made `job` builds it again:
+/// it failed, and it is still the newest job of its ref (its slot's holder).
+fn is_rebuilt_by_redelivery(job: &Job, slot: &QueueSlot) -> bool {
+    job.status == JobStatus::Finished && job.result == Some(JobResult::Failed) && slot.is_held_by(&job.job_id)
 }
 
 /// Whether `req` is a release with files for the build `job` makes of the
