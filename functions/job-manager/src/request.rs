@@ -1,8 +1,8 @@
 //! `POST /tx/job`: turning a request into a job row, with coalescing and
 //! idempotence.
 //!
-//! - A redelivered webhook (same delivery id, or same ref and commit) gets the
-//!   existing job back; nothing is written — unless that job failed and is
+//! - A redelivered webhook (same delivery id, remembered as long as its job
+//!   is kept, or same ref and commit) gets the existing job back; nothing is written — unless that job failed and is
 //!   still the newest of its ref: then the redelivery (the forge's
 //!   "Redeliver", a re-push, a signed `POST /tx/job`) builds it again. A
 //!   failed build that a newer push followed is not rebuilt by a replay,
@@ -34,7 +34,11 @@ use tx_shared::ports::{QueueSlot, TableError};
 use crate::deps::ManagerDeps;
 use crate::error::ManagerError;
 
-/// How many recent jobs of a repo are looked at for duplicates.
+/// Longest delivery id remembered (forges send a UUID or a number).
+const MAX_DELIVERY_ID: usize = 200;
+
+/// How many recent jobs of a repo are looked at for duplicates (the same
+/// commit pushed again); a delivery is remembered by its id however old.
 const RECENT_JOBS: usize = 100;
 
 /// How often a lost race is retried before giving up with 503. A try is
@@ -54,22 +58,57 @@ pub async fn request_job(req: JobRequest, deps: &ManagerDeps) -> Result<JobRespo
     // before): read once, from the index. What races with this request is
     // under its own key, whose slot is read on every try.
     let recent = deps.jobs.by_repo(&repo, RECENT_JOBS).await?;
-    let remembered = recent.iter().find(|j| is_same_request(j, &req));
+    let delivered = delivered_job(&req, deps).await?;
+    let remembered = delivered
+        .as_ref()
+        .or_else(|| recent.iter().find(|j| is_same_request(j, &req)));
+    let answer = queue_or_answer(&req, &key, remembered, deps).await?;
+    if let Some(delivery) = req.delivery_id.as_deref().filter(|d| d.len() <= MAX_DELIVERY_ID)
+        && delivered.as_ref().is_none_or(|d| d.job_id != answer.job.job_id)
+    {
+        deps.jobs
+            .remember_delivery(delivery, &answer.job.job_id, answer.job.expires_at)
+            .await?;
+    }
+    Ok(answer)
+}
+
+/// The job a remembered delivery of `req`'s was answered with (a replay of
+/// it, whatever came since), if that job is still in the table.
+async fn delivered_job(req: &JobRequest, deps: &ManagerDeps) -> Result<Option<Job>, ManagerError> {
+    let Some(delivery) = req.delivery_id.as_deref() else {
+        return Ok(None);
+    };
+    let Some(job_id) = deps.jobs.delivery(delivery).await? else {
+        return Ok(None);
+    };
+    Ok(deps.jobs.get(&job_id).await?)
+}
+
+/// Answers with the job `remembered` (the request's delivery or commit,
+/// seen before) unless a redelivery rebuilds it, else queues a new job or
+/// coalesces into the waiting one, retrying lost races.
+async fn queue_or_answer(
+    req: &JobRequest,
+    key: &str,
+    remembered: Option<&Job>,
+    deps: &ManagerDeps,
+) -> Result<JobResponse, ManagerError> {
     for attempt in 0..RACE_RETRIES {
         if attempt > 0 {
             tokio::time::sleep(backoff(attempt)).await;
         }
-        let slot = deps.jobs.queue_slot(&key).await?;
+        let slot = deps.jobs.queue_slot(key).await?;
         // The slot's holder is read fresh on every try; the index may lag.
         let holder = slot.holder.as_ref();
         let known = match remembered {
             Some(r) => Some(holder.filter(|h| h.job_id == r.job_id).unwrap_or(r)),
-            None => holder.filter(|h| is_same_request(h, &req)),
+            None => holder.filter(|h| is_same_request(h, req)),
         };
         if let Some(known) = known.filter(|k| !is_rebuilt_by_redelivery(k, &slot)) {
             return Ok(existing_answer(known.clone()));
         }
-        match queue(&req, &slot, deps).await {
+        match queue(req, &slot, deps).await {
             Ok(answer) => return Ok(answer),
             Err(TableError::Conflict(_)) => continue,
             Err(e) => return Err(e.into()),

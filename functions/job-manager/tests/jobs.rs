@@ -134,6 +134,41 @@ async fn redelivered_webhook_returns_the_existing_job() {
     assert_eq!(h.backend.jobs.by_repo("demo/en_ulb", 10).await.unwrap().len(), 1);
 }
 
+/// Marks `job` finished and successful, as a run would leave it.
+async fn finish(h: &Harness, job: &tx_shared::domain::job::Job) {
+    let mut done = job.clone();
+    done.status = JobStatus::Finished;
+    done.result = Some(JobResult::Success);
+    h.backend.jobs.update(&done, job.version).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_delivery_replayed_after_a_hundred_newer_builds_builds_nothing() {
+    let h = harness(ok_converter);
+    let first = request_job(request(C1, "d-old"), &h.deps).await.unwrap().job;
+    finish(&h, &first).await;
+    for n in 0..100 {
+        h.clock.advance(Duration::seconds(1));
+        let commit = format!("{n:040x}");
+        let newer = request_job(request(&commit, &format!("d{n}")), &h.deps)
+            .await
+            .unwrap();
+        assert_eq!(newer.disposition, JobDisposition::Created);
+        finish(&h, &newer.job).await;
+    }
+    // The first job is past the 100 the duplicate check reads; its delivery
+    // is still remembered.
+    let recent = h.backend.jobs.by_repo("demo/en_ulb", 100).await.unwrap();
+    assert!(recent.iter().all(|j| j.job_id != first.job_id));
+    let replay = request_job(request(C1, "d-old"), &h.deps).await.unwrap();
+    assert_eq!(replay.disposition, JobDisposition::Existing);
+    assert_eq!(replay.job.job_id, first.job_id);
+    assert_eq!(
+        h.backend.jobs.by_repo("demo/en_ulb", 200).await.unwrap().len(),
+        101
+    );
+}
+
 #[tokio::test]
 async fn newer_push_coalesces_into_the_waiting_job() {
     let h = harness(ok_converter);

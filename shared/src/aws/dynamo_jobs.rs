@@ -7,7 +7,8 @@
 //! [`TableError::Conflict`], exactly as the SQLite table reports it.
 //!
 //! The queue slots live in a table of their own (`TX_QUEUE_TABLE`, key
-//! `coalesce_key`): an item there is never a job, so the job table's stream
+//! `coalesce_key`), beside the remembered deliveries (`delivery:ID`): an
+//! item there is never a job, so the job table's stream
 //! and the sweep's scan never meet one. Taking a slot is one
 //! `TransactWriteItems`: the slot put conditional on its version, a
 //! condition check that its holder is no longer `requested`, and the job put
@@ -25,6 +26,13 @@ use crate::domain::job::{Job, JobStatus};
 use crate::domain::job_request::{Coalesced, NewerCommit};
 use crate::ports::job_table::{JobCursor, JobPage, check_enqueue, page_of};
 use crate::ports::{JobTable, QueueSlot, TableError};
+
+/// The queue table's key of a remembered delivery: beside the slots (whose
+/// keys are `owner/repo/ref`, and a forge name never holds `:`), with the
+/// same TTL, never read as a slot.
+fn delivery_key(delivery_id: &str) -> String {
+    format!("delivery:{delivery_id}")
+}
 
 /// Name of the global secondary index on `repo` (partition) and `created_at`
 /// (sort), declared the same way in `infra/template.yaml`.
@@ -367,6 +375,51 @@ impl JobTable for DynamoJobTable {
                 .then_with(|| a.job_id.cmp(&b.job_id))
         });
         Ok(jobs)
+    }
+
+    async fn remember_delivery(
+        &self,
+        delivery_id: &str,
+        job_id: &str,
+        expires_at: i64,
+    ) -> Result<(), TableError> {
+        self.client
+            .put_item()
+            .table_name(&self.queue_table)
+            .item("coalesce_key", AttributeValue::S(delivery_key(delivery_id)))
+            .item("job_id", AttributeValue::S(job_id.to_string()))
+            .item("expires_at", AttributeValue::N(expires_at.to_string()))
+            .send()
+            .await
+            .map_err(|e| TableError::Backend(describe(&e)))?;
+        Ok(())
+    }
+
+    async fn delivery(&self, delivery_id: &str) -> Result<Option<String>, TableError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.queue_table)
+            .key("coalesce_key", AttributeValue::S(delivery_key(delivery_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| TableError::Backend(describe(&e)))?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        // DynamoDB deletes expired items lazily (within days): ignored here.
+        let expires_at = match item.get("expires_at") {
+            Some(AttributeValue::N(n)) => n.parse::<i64>().unwrap_or(0),
+            _ => 0,
+        };
+        if expires_at <= chrono::Utc::now().timestamp() {
+            return Ok(None);
+        }
+        Ok(match item.get("job_id") {
+            Some(AttributeValue::S(id)) => Some(id.clone()),
+            _ => None,
+        })
     }
 
     async fn queue_slot(&self, key: &str) -> Result<QueueSlot, TableError> {

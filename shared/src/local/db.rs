@@ -31,6 +31,11 @@ CREATE TABLE IF NOT EXISTS queue_slots (
     job_id       TEXT NOT NULL,
     version      INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS deliveries (
+    delivery_id TEXT PRIMARY KEY,
+    job_id      TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS manifests (
     repo TEXT PRIMARY KEY,
     item TEXT NOT NULL

@@ -244,6 +244,34 @@ impl JobTable for SqliteJobTable {
         )
     }
 
+    async fn remember_delivery(
+        &self,
+        delivery_id: &str,
+        job_id: &str,
+        expires_at: i64,
+    ) -> Result<(), TableError> {
+        let conn = self.db.lock()?;
+        conn.execute(
+            "INSERT INTO deliveries (delivery_id, job_id, expires_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (delivery_id) DO UPDATE SET job_id = excluded.job_id, expires_at = excluded.expires_at",
+            params![delivery_id, job_id, expires_at],
+        )
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn delivery(&self, delivery_id: &str) -> Result<Option<String>, TableError> {
+        let conn = self.db.lock()?;
+        // Expired rows are ignored (no TTL process here, as DynamoDB's is lazy).
+        conn.query_row(
+            "SELECT job_id FROM deliveries WHERE delivery_id = ?1 AND expires_at > ?2",
+            params![delivery_id, chrono::Utc::now().timestamp()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(backend)
+    }
+
     async fn queue_slot(&self, key: &str) -> Result<QueueSlot, TableError> {
         let conn = self.db.lock()?;
         let row: Option<(u64, String)> = conn

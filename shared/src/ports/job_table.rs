@@ -195,6 +195,20 @@ pub trait JobTable: Send + Sync {
     /// `requested`, or already builds that commit; nothing is then written.
     async fn coalesce(&self, job_id: &str, change: &NewerCommit) -> Result<Coalesced, TableError>;
 
+    /// Remembers that the forge's delivery `delivery_id` was answered with
+    /// `job_id`, until `expires_at` (Unix seconds, the job's own expiry): a
+    /// replay of it is known however many builds came after, with one read.
+    async fn remember_delivery(
+        &self,
+        delivery_id: &str,
+        job_id: &str,
+        expires_at: i64,
+    ) -> Result<(), TableError>;
+
+    /// The job the delivery `delivery_id` was answered with, if remembered
+    /// and not expired.
+    async fn delivery(&self, delivery_id: &str) -> Result<Option<String>, TableError>;
+
     /// Writes `job` (status `requested`) as the one queued job of its
     /// coalescing key, conditional on the slot still being as `slot` read it:
     ///

@@ -17,6 +17,39 @@ pub async fn suite(adapter: &str, table: &dyn JobTable) {
     repos_lists_every_repo_with_a_job(adapter, table).await;
     sweep_candidates_are_the_waiting_and_the_running(adapter, table).await;
     sweep_candidates_include_undelivered_callbacks(adapter, table).await;
+    deliveries_are_remembered_until_they_expire(adapter, table).await;
+}
+
+async fn deliveries_are_remembered_until_they_expire(adapter: &str, table: &dyn JobTable) {
+    let later = chrono::Utc::now().timestamp() + 3600;
+    let remember = |id: &'static str, job: &'static str, until: i64| async move {
+        table
+            .remember_delivery(id, job, until)
+            .await
+            .unwrap_or_else(|e| panic!("[{adapter}] remember_delivery: {e}"))
+    };
+    let read = |id: &'static str| async move {
+        table
+            .delivery(id)
+            .await
+            .unwrap_or_else(|e| panic!("[{adapter}] delivery: {e}"))
+    };
+    assert_eq!(read("d-unknown").await, None, "[{adapter}] unknown delivery");
+    remember("d-1", "job-a", later).await;
+    assert_eq!(
+        read("d-1").await.as_deref(),
+        Some("job-a"),
+        "[{adapter}] remembered"
+    );
+    // Remembered again (a redelivery rebuilt it): the newer job.
+    remember("d-1", "job-b", later).await;
+    assert_eq!(
+        read("d-1").await.as_deref(),
+        Some("job-b"),
+        "[{adapter}] replaced"
+    );
+    remember("d-2", "job-c", chrono::Utc::now().timestamp() - 1).await;
+    assert_eq!(read("d-2").await, None, "[{adapter}] expired");
 }
 
 async fn insert_twice_conflicts(adapter: &str, table: &dyn JobTable) {
