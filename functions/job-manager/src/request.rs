@@ -66,9 +66,15 @@ pub async fn request_job(req: JobRequest, deps: &ManagerDeps) -> Result<JobRespo
     if let Some(delivery) = req.delivery_id.as_deref().filter(|d| d.len() <= MAX_DELIVERY_ID)
         && delivered.as_ref().is_none_or(|d| d.job_id != answer.job.job_id)
     {
-        deps.jobs
+        // The job is stored already: a failed memory costs only the replay
+        // check of this delivery beyond the newest jobs, not the answer.
+        if let Err(e) = deps
+            .jobs
             .remember_delivery(delivery, &answer.job.job_id, answer.job.expires_at)
-            .await?;
+            .await
+        {
+            tracing::warn!(delivery, job_id = answer.job.job_id, error = %e, "delivery not remembered");
+        }
     }
     Ok(answer)
 }
