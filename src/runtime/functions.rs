@@ -133,6 +133,7 @@ impl Functions {
                 clock,
                 http,
                 registry: ModuleRegistry::standard(&config.converter_function),
+                runner: tx_job_manager::runner_name(),
             },
             deployer: DeployerDeps {
                 cdn: cdn.clone(),

@@ -68,7 +68,7 @@ impl RuntimeOptions {
             addr,
             data_dir: data_dir.into(),
             deliver_events: true,
-            sweep_every: Duration::from_secs(60),
+            sweep_every: Duration::from_secs(5),
             overrides: HashMap::new(),
             backend: Backend::Local,
         }

@@ -101,7 +101,9 @@ fn rebuild_of(original: &Job, deps: &ManagerDeps) -> Job {
     job.created_at = now;
     job.started_at = None;
     job.ended_at = None;
-    job.deadline = None;
+    job.runner = None;
+    job.lease_until = None;
+    job.callback_tries = 0;
     job.expires_at = (now + JOB_RETENTION + Duration::days(1)).timestamp();
     job.version = 0;
     job.result = None;

@@ -4,8 +4,8 @@
 //! jobs. A lost callback means a site that never appears, so delivery is
 //! durable: the job is stored finished with [`Job::callback_pending`] set, the
 //! manager posts at once (retrying with backoff), and the flag is cleared only
-//! when the client answered for good. Whatever is still pending, the sweep
-//! posts again later.
+//! when the client answered for good. Whatever is still pending when its
+//! lease lapses, the sweep posts again, with backoff.
 
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use tx_shared::ports::TableError;
 use tx_shared::signature::{CALLBACK_SIGNATURE_HEADER, sign_hex};
 
 use crate::deps::ManagerDeps;
+use crate::lease::holding;
 
 /// How hard one round of delivery tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,9 +62,11 @@ impl Delivery {
 /// Posts `job` (as stored, finished) and clears its pending flag when the
 /// client has answered for good. Returns the row as last written. Table
 /// failures are logged, not raised: the job's result is already stored, and
-/// a flag left set only means the sweep posts once more.
+/// a flag left set only means the sweep posts once more. While it posts it
+/// holds the job's lease, so the sweep does not post beside it; if this
+/// process stops, the lease lapses and the sweep posts within seconds.
 pub async fn deliver(job: Job, retry: Retry, deps: &ManagerDeps) -> (Delivery, Job) {
-    let delivery = post_callback(&job, retry, deps).await;
+    let delivery = holding(&job, None, deps, post_callback(&job, retry, deps)).await;
     if !delivery.is_settled() || !job.callback_pending {
         return (delivery, job);
     }

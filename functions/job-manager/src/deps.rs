@@ -19,10 +19,28 @@ pub struct ManagerDeps {
     pub jobs: Arc<dyn JobTable>,
     /// Calls the converter.
     pub invoker: Arc<dyn FunctionInvoker>,
-    /// Current time (deadlines, sweep).
+    /// Current time (leases, sweep).
     pub clock: Arc<dyn Clock>,
     /// Posts callbacks.
     pub http: reqwest::Client,
     /// Which converter handles which job.
     pub registry: ModuleRegistry,
+    /// This process's name in the leases it holds ([`runner_name`]).
+    pub runner: String,
+}
+
+/// A name for this process as a runner, unique across restarts: the Lambda
+/// execution environment (its log stream) on AWS, else the host, the process
+/// id and when it started. A lapsed lease's log line names it.
+pub fn runner_name() -> String {
+    if let Ok(stream) = std::env::var("AWS_LAMBDA_LOG_STREAM_NAME") {
+        return format!("lambda {stream}");
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    let since = tx_shared::time::format(&chrono::Utc::now());
+    format!("pid {} on {host} since {since}", std::process::id())
 }

@@ -14,7 +14,9 @@ use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Service};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
-use tx_job_manager::{ManagerDeps, ModuleRegistry, handle_http, handle_stream, handle_sweep};
+use tx_job_manager::{
+    ManagerDeps, ModuleRegistry, handle_http, handle_scheduled_sweep, handle_stream, runner_name,
+};
 use tx_shared::aws::{DynamoJobTable, DynamoManifestTable, LambdaInvoker};
 use tx_shared::ports::SystemClock;
 
@@ -68,6 +70,7 @@ async fn main() -> Result<(), Error> {
         clock: Arc::new(SystemClock),
         http,
         registry: ModuleRegistry::standard(&config.converter_function),
+        runner: runner_name(),
         config,
     };
     let deps = &deps;
@@ -84,7 +87,7 @@ async fn dispatch(event: LambdaEvent<Value>, deps: &ManagerDeps) -> Result<Value
             Ok(serde_json::to_value(answer)?)
         }
         Trigger::Sweep => {
-            let report = handle_sweep(deps).await?;
+            let report = handle_scheduled_sweep(deps).await?;
             tracing::info!(?report, "sweep done");
             Ok(serde_json::to_value(report)?)
         }

@@ -3,7 +3,9 @@
 //!
 //! The claim is a conditional write on the version the stream record carried,
 //! so a redelivered or duplicated record finds the job already moved and does
-//! nothing. The finish is conditional too: if the sweep gave up on this
+//! nothing. The claim is leased, and the lease renewed while the converter
+//! runs ([`crate::lease`]): if this runner stops, the sweep runs the job
+//! again within seconds. The finish is conditional too: if the sweep gave up on this
 //! attempt meanwhile, this late result is dropped rather than overwriting the
 //! newer state.
 
@@ -15,6 +17,7 @@ use tx_shared::ports::{InvokeError, TableError};
 
 use crate::callback::{Retry, deliver};
 use crate::deps::ManagerDeps;
+use crate::lease::holding;
 
 /// What became of a stream record's job.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +46,12 @@ pub async fn run_job(job: Job, deps: &ManagerDeps) -> Result<RunOutcome, TableEr
         .pick(&job.resource_type, &job.input_format, &job.output_format)
         .cloned();
     let timeout = Duration::from_std(deps.config.job_timeout).unwrap_or(Duration::minutes(15));
-    let claim = job.claimed(now, timeout, module.as_ref().map(|m| m.name.as_str()));
+    let claim = job.claimed(
+        now,
+        timeout,
+        module.as_ref().map(|m| m.name.as_str()),
+        &deps.runner,
+    );
     let started = match deps.jobs.update(&claim, job.version).await {
         Ok(j) => j,
         Err(TableError::Conflict(_)) => return Ok(RunOutcome::NotClaimed),
@@ -80,7 +88,8 @@ pub async fn run_job(job: Job, deps: &ManagerDeps) -> Result<RunOutcome, TableEr
             .await;
         }
     };
-    let answer = deps.invoker.invoke(&module.function, payload).await;
+    let invoke = deps.invoker.invoke(&module.function, payload);
+    let answer = holding(&started, started.attempt_ends(timeout), deps, invoke).await;
     let result = match answer {
         Ok(value) => match serde_json::from_value::<ConvertResult>(value) {
             Ok(r) => r,

@@ -1,7 +1,8 @@
 //! The scheduled sweep: no job is lost.
 //!
-//! - A `started` job past its deadline (its converter died, timed out, or its
-//!   manager was stopped) goes back to `requested` — its MODIFY record starts
+//! - A `started` job whose lease lapsed (its runner was killed or stopped, or
+//!   the attempt reached the job timeout, past which it is not renewed) goes
+//!   back to `requested` — its MODIFY record starts
 //!   it again — until `max_attempts`, then it is finished as failed with the
 //!   reason, and its callback is posted. It goes back through its ref's queue
 //!   slot: if a newer commit of the ref was queued meanwhile, it is cancelled
@@ -14,10 +15,12 @@
 //!   fresh MODIFY record) is not also touched: at most one record per job.
 //! - A finished (or cancelled) job whose callback is still pending
 //!   ([`Job::callback_pending`](tx_shared::domain::job::Job::callback_pending))
-//!   [`CALLBACK_RESEND_AFTER`] after it ended (its client was down, or the
-//!   manager stopped between the write and the post) is posted again, one
-//!   short try per job per sweep, until [`CALLBACK_GIVE_UP`]; then the job's
-//!   log says it was given up on.
+//!   once its lease lapsed (the writer that finished it stopped before it
+//!   posted, or the client was down) is posted again: leased to this sweep,
+//!   one short try, then the next one after
+//!   [`callback_backoff`](tx_shared::domain::job::callback_backoff) (5 s,
+//!   doubling, at most 5 minutes), until [`CALLBACK_GIVE_UP`]; then the
+//!   job's log says it was given up on.
 
 use chrono::Duration;
 use serde::Serialize;
@@ -30,11 +33,6 @@ use crate::run::{Requeued, fail_job, return_to_queue};
 
 /// How long a requested job may wait before the sweep re-announces it.
 pub const STALE_REQUESTED: Duration = Duration::minutes(2);
-
-/// How long after a job ended its pending callback is left to the manager
-/// that finished it (four posts of up to 30 s with backoff) before the sweep
-/// posts it again.
-pub const CALLBACK_RESEND_AFTER: Duration = Duration::minutes(5);
 
 /// How long the sweep keeps re-sending a callback.
 pub const CALLBACK_GIVE_UP: Duration = Duration::days(1);
@@ -50,7 +48,7 @@ pub struct SweepReport {
     pub requeued: Vec<String>,
     /// Started jobs given up on.
     pub failed: Vec<String>,
-    /// Started jobs past their deadline not run again because a newer commit
+    /// Started jobs whose lease lapsed not run again because a newer commit
     /// of their ref was queued meanwhile: cancelled as superseded.
     pub superseded: Vec<String>,
     /// Requested jobs re-announced.
@@ -62,6 +60,9 @@ pub struct SweepReport {
     pub callbacks_failed: Vec<String>,
     /// Finished jobs whose callback was given up on after [`CALLBACK_GIVE_UP`].
     pub callbacks_given_up: Vec<String>,
+    /// Jobs still held under a lease, whose lapse a later pass must catch:
+    /// started jobs, and owed callbacks waiting for their next try.
+    pub leased: usize,
 }
 
 impl SweepReport {
@@ -75,6 +76,40 @@ impl SweepReport {
             && self.callbacks_failed.is_empty()
             && self.callbacks_given_up.is_empty()
     }
+
+    /// Adds what a later pass did.
+    fn extend(&mut self, later: SweepReport) {
+        self.requeued.extend(later.requeued);
+        self.failed.extend(later.failed);
+        self.superseded.extend(later.superseded);
+        self.touched.extend(later.touched);
+        self.callbacks_answered.extend(later.callbacks_answered);
+        self.callbacks_failed.extend(later.callbacks_failed);
+        self.callbacks_given_up.extend(later.callbacks_given_up);
+        self.leased = later.leased;
+    }
+}
+
+/// How long one scheduled invocation keeps sweeping while leases are held
+/// (the schedule fires every minute; this ends before the next one).
+pub const SCHEDULED_WINDOW: std::time::Duration = std::time::Duration::from_secs(50);
+
+/// How often a scheduled invocation sweeps again within its window.
+pub const SCHEDULED_PASS_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The schedule's invocation (AWS: EventBridge fires at most once a minute):
+/// one pass, and while any lease is held, another every
+/// [`SCHEDULED_PASS_EVERY`] for [`SCHEDULED_WINDOW`], so a job whose runner
+/// stopped runs again within its lease plus ten seconds, not a minute later.
+/// An idle table costs one pass.
+pub async fn handle_scheduled_sweep(deps: &ManagerDeps) -> Result<SweepReport, TableError> {
+    let began = std::time::Instant::now();
+    let mut report = handle_sweep(deps).await?;
+    while report.leased > 0 && began.elapsed() + SCHEDULED_PASS_EVERY < SCHEDULED_WINDOW {
+        tokio::time::sleep(SCHEDULED_PASS_EVERY).await;
+        report.extend(handle_sweep(deps).await?);
+    }
+    Ok(report)
 }
 
 /// Runs one sweep.
@@ -85,18 +120,11 @@ pub async fn handle_sweep(deps: &ManagerDeps) -> Result<SweepReport, TableError>
     // a job requeued in this pass is not also taken for a stale request.
     let candidates = deps.jobs.sweep_candidates().await?;
     for job in candidates.iter().filter(|j| j.status == JobStatus::Started) {
-        if job.deadline.is_none_or(|d| d > now) {
+        if !job.lease_lapsed(now) {
+            report.leased += 1;
             continue;
         }
-        let why = format!(
-            "the converter did not finish within {} s",
-            deps.config.job_timeout.as_secs()
-        );
-        let note = format!(
-            "{}: attempt {} passed its deadline; requeued",
-            tx_shared::time::format(&now),
-            job.attempts
-        );
+        let (why, note) = lapsed(job, now, deps);
         run_again(job, &why, note, deps, &mut report).await?;
     }
     for job in candidates.iter().filter(|j| j.status == JobStatus::Requested) {
@@ -118,6 +146,23 @@ pub async fn handle_sweep(deps: &ManagerDeps) -> Result<SweepReport, TableError>
         tracing::info!(?report, "sweep");
     }
     Ok(report)
+}
+
+/// Why `job`'s lease lapsed at `now`, for its errors and for its log.
+fn lapsed(job: &Job, now: chrono::DateTime<chrono::Utc>, deps: &ManagerDeps) -> (String, String) {
+    let timeout = Duration::from_std(deps.config.job_timeout).unwrap_or(Duration::minutes(15));
+    let runner = job.runner.as_deref().unwrap_or("its runner");
+    let why = if job.attempt_ends(timeout).is_some_and(|end| end <= now) {
+        format!("the converter did not finish within {} s", timeout.num_seconds())
+    } else {
+        format!("{runner} stopped renewing its lease")
+    };
+    let note = format!(
+        "{}: attempt {}: {why}; requeued",
+        tx_shared::time::format(&now),
+        job.attempts
+    );
+    (why, note)
 }
 
 /// Runs again a `started` job whose attempt will never end: back to
@@ -148,7 +193,8 @@ async fn run_again(
 /// At the start of a runtime that is the only one using its tables (`tx
 /// serve` holds its data directory): every `started` job was claimed by a
 /// previous instance that stopped (a crash, a SIGKILL) and will never
-/// finish it, so it is run again now instead of waiting for its deadline.
+/// finish it, so it is run again now instead of waiting for its lease to
+/// lapse.
 pub async fn requeue_claimed(deps: &ManagerDeps) -> Result<SweepReport, TableError> {
     let now = deps.clock.now();
     let mut report = SweepReport::default();
@@ -167,8 +213,8 @@ pub async fn requeue_claimed(deps: &ManagerDeps) -> Result<SweepReport, TableErr
     Ok(report)
 }
 
-/// Posts again the callbacks of `owed` (finished or cancelled, callback pending), oldest
-/// job first.
+/// Posts again the callbacks of `owed` (finished or cancelled, callback
+/// pending) whose lease lapsed, oldest job first.
 async fn resend_callbacks(
     owed: impl Iterator<Item = Job>,
     deps: &ManagerDeps,
@@ -177,10 +223,11 @@ async fn resend_callbacks(
     let now = deps.clock.now();
     let mut posted = 0;
     for job in owed {
-        let age = now - job.ended_at.unwrap_or(job.created_at);
-        if age < CALLBACK_RESEND_AFTER {
+        if !job.lease_lapsed(now) {
+            report.leased += 1;
             continue;
         }
+        let age = now - job.ended_at.unwrap_or(job.created_at);
         if age >= CALLBACK_GIVE_UP {
             let given_up = job.callback_given_up(format!(
                 "{}: callback not delivered within {} h; given up",
@@ -198,11 +245,34 @@ async fn resend_callbacks(
             continue;
         }
         posted += 1;
-        let id = job.job_id.clone();
-        match deliver(job, Retry::FROM_SWEEP, deps).await.0 {
-            Delivery::Failed => report.callbacks_failed.push(id),
-            Delivery::Delivered | Delivery::Refused => report.callbacks_answered.push(id),
+        resend(&job, deps, report).await?;
+    }
+    Ok(())
+}
+
+/// Takes the owed callback of `job` over (a conditional write, so of two
+/// sweeps one posts), posts it once, and on no answer sets when to try next.
+async fn resend(job: &Job, deps: &ManagerDeps, report: &mut SweepReport) -> Result<(), TableError> {
+    let claimed = match deps
+        .jobs
+        .update(&job.callback_claimed(deps.clock.now(), &deps.runner), job.version)
+        .await
+    {
+        Ok(j) => j,
+        Err(TableError::Conflict(_)) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let id = job.job_id.clone();
+    match deliver(claimed, Retry::FROM_SWEEP, deps).await {
+        (Delivery::Failed, stored) => {
+            let later = stored.callback_retry_later(deps.clock.now());
+            match deps.jobs.update(&later, stored.version).await {
+                Ok(_) | Err(TableError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+            report.callbacks_failed.push(id);
         }
+        (Delivery::Delivered | Delivery::Refused, _) => report.callbacks_answered.push(id),
     }
     Ok(())
 }

@@ -150,7 +150,12 @@ async fn a_finished_build_is_rebuilt_and_a_late_result_of_a_cancelled_one_droppe
     let started = deps
         .jobs
         .update(
-            &job.claimed(deps.clock.now(), chrono::Duration::minutes(5), None),
+            &job.claimed(
+                deps.clock.now(),
+                chrono::Duration::minutes(5),
+                None,
+                "test runner",
+            ),
             job.version,
         )
         .await

@@ -71,6 +71,7 @@ async fn stream_records_from_dynamodb_run_their_jobs() {
         clock: Arc::new(SystemClock),
         http: reqwest::Client::new(),
         registry: ModuleRegistry::standard(&config.converter_function),
+        runner: "test runner".into(),
         config,
     };
 

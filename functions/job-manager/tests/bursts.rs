@@ -58,6 +58,7 @@ fn deps(jobs: Arc<dyn JobTable>, manifests: Arc<dyn ManifestTable>) -> ManagerDe
         clock: Arc::new(SystemClock),
         http: reqwest::Client::new(),
         registry: ModuleRegistry::standard(&config.converter_function),
+        runner: "test runner".into(),
         config,
     }
 }

@@ -54,6 +54,7 @@ async fn stream_insert_sample_runs_its_job() {
         clock: Arc::new(SystemClock),
         http: reqwest::Client::new(),
         registry: ModuleRegistry::standard("test"),
+        runner: "test runner".into(),
     };
     let response = handle_stream(event, &deps).await;
     assert!(response.batch_item_failures.is_empty());

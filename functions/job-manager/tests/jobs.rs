@@ -39,6 +39,14 @@ fn config() -> Config {
 
 /// `converter` answers each call; it counts calls.
 fn harness(converter: fn(ConvertRequest) -> Result<Value, String>) -> Harness {
+    harness_slow(converter, std::time::Duration::ZERO)
+}
+
+/// `converter` answers each call after `takes` (of tokio's time); it counts calls.
+fn harness_slow(
+    converter: fn(ConvertRequest) -> Result<Value, String>,
+    takes: std::time::Duration,
+) -> Harness {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = config();
     let backend = LocalBackend::open(dir.path(), &config).expect("backend");
@@ -51,6 +59,9 @@ fn harness(converter: fn(ConvertRequest) -> Result<Value, String>) -> Harness {
         counter.fetch_add(1, Ordering::SeqCst);
         Box::pin(async move {
             let req: ConvertRequest = serde_json::from_value(payload).map_err(|e| e.to_string())?;
+            if !takes.is_zero() {
+                tokio::time::sleep(takes).await;
+            }
             converter(req)
         })
     });
@@ -62,6 +73,7 @@ fn harness(converter: fn(ConvertRequest) -> Result<Value, String>) -> Harness {
         clock: clock.clone(),
         http: reqwest::Client::new(),
         registry: ModuleRegistry::standard("convert"),
+        runner: "test runner".into(),
     };
     Harness {
         _dir: dir,
@@ -285,7 +297,7 @@ async fn sweep_requeues_a_dead_attempt_then_gives_up() {
     let mut started = created.job.clone();
     started.status = JobStatus::Started;
     started.attempts = 1;
-    started.deadline = Some(h.clock.now_plus(60));
+    started.lease_until = Some(h.clock.now_plus(60));
     let started = h
         .backend
         .jobs
@@ -295,7 +307,7 @@ async fn sweep_requeues_a_dead_attempt_then_gives_up() {
 
     assert!(
         handle_sweep(&h.deps).await.unwrap().requeued.is_empty(),
-        "not before its deadline"
+        "not before its lease lapsed"
     );
     h.clock.advance(Duration::seconds(61));
     let report = handle_sweep(&h.deps).await.unwrap();
@@ -307,7 +319,7 @@ async fn sweep_requeues_a_dead_attempt_then_gives_up() {
     let mut again = job.clone();
     again.status = JobStatus::Started;
     again.attempts = 2;
-    again.deadline = Some(h.clock.now_plus(60));
+    again.lease_until = Some(h.clock.now_plus(60));
     h.backend.jobs.update(&again, job.version).await.unwrap();
     h.clock.advance(Duration::seconds(61));
     let report = handle_sweep(&h.deps).await.unwrap();
@@ -343,7 +355,7 @@ async fn one_sweep_writes_one_record_for_a_requeued_job() {
     started.status = JobStatus::Started;
     started.attempts = 1;
     started.started_at = Some(h.clock.now_plus(0));
-    started.deadline = Some(h.clock.now_plus(60));
+    started.lease_until = Some(h.clock.now_plus(60));
     h.backend
         .jobs
         .update(&started, created.job.version)
@@ -438,21 +450,30 @@ async fn a_callback_lost_while_the_client_was_down_is_sent_again_by_the_sweep() 
     assert!(job.callback_pending);
     assert_eq!(client.posts(), 4, "four attempts on finish");
 
-    // Too soon for the sweep: the manager that finished it may still be posting.
+    // Too soon for the sweep: the manager that finished it holds the lease.
     let report = handle_sweep(&h.deps).await.unwrap();
     assert!(report.is_empty(), "{report:?}");
     assert_eq!(client.posts(), 4);
 
-    // Still down: one short try per sweep.
-    h.clock.advance(Duration::minutes(6));
+    // Its lease lapsed (15 s): one short try, then 10 s, 20 s, … between tries.
+    h.clock.advance(Duration::seconds(16));
     let report = handle_sweep(&h.deps).await.unwrap();
     assert_eq!(report.callbacks_failed, vec![id.clone()]);
     assert_eq!(client.posts(), 5);
     assert!(h.backend.jobs.get(&id).await.unwrap().unwrap().callback_pending);
+    h.clock.advance(Duration::seconds(9));
+    assert!(handle_sweep(&h.deps).await.unwrap().is_empty());
+    assert_eq!(client.posts(), 5, "not before its backoff");
+    h.clock.advance(Duration::seconds(2));
+    assert_eq!(
+        handle_sweep(&h.deps).await.unwrap().callbacks_failed,
+        vec![id.clone()]
+    );
+    assert_eq!(client.posts(), 6);
 
-    // Back up: the next sweep delivers the finished job, signed, and is done with it.
+    // Back up: the next try delivers the finished job, signed, and is done with it.
     client.up.store(true, Ordering::SeqCst);
-    h.clock.advance(Duration::minutes(5));
+    h.clock.advance(Duration::seconds(21));
     let report = handle_sweep(&h.deps).await.unwrap();
     assert_eq!(report.callbacks_answered, vec![id.clone()]);
     {
@@ -472,7 +493,7 @@ async fn a_callback_lost_while_the_client_was_down_is_sent_again_by_the_sweep() 
     assert_eq!(job.result, Some(JobResult::Warnings), "the result is untouched");
     h.clock.advance(Duration::minutes(5));
     assert!(handle_sweep(&h.deps).await.unwrap().is_empty());
-    assert_eq!(client.posts(), 6);
+    assert_eq!(client.posts(), 7);
 }
 
 #[tokio::test]
@@ -533,7 +554,7 @@ async fn a_dead_attempt_superseded_by_a_queued_push_is_cancelled_not_queued_besi
     let mut started = created.job.clone();
     started.status = JobStatus::Started;
     started.attempts = 1;
-    started.deadline = Some(h.clock.now_plus(60));
+    started.lease_until = Some(h.clock.now_plus(60));
     let started = h
         .backend
         .jobs
@@ -585,7 +606,7 @@ async fn a_dead_attempt_nobody_superseded_goes_back_to_its_slot() {
     let mut started = created.job.clone();
     started.status = JobStatus::Started;
     started.attempts = 1;
-    started.deadline = Some(h.clock.now_plus(60));
+    started.lease_until = Some(h.clock.now_plus(60));
     h.backend
         .jobs
         .update(&started, created.job.version)
@@ -652,4 +673,87 @@ async fn a_release_after_its_tag_push_was_built_builds_again_with_its_files() {
     assert_eq!(release.disposition, JobDisposition::Created);
     assert_ne!(release.job.job_id, push.job.job_id);
     assert_eq!(release.job.assets.len(), 1);
+}
+
+/// Runs the stream's records in a task (the runner), as `tx serve` does.
+fn run_in_background(h: &Harness) -> tokio::task::JoinHandle<()> {
+    let (event, deps) = (stream_event(h), h.deps.clone());
+    tokio::spawn(async move {
+        handle_stream(event, &deps).await;
+    })
+}
+
+/// Lets tokio's (paused) time and the manual clock move on together, a
+/// second at a time.
+async fn wait(h: &Harness, secs: u64) {
+    for _ in 0..secs {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        h.clock.advance(Duration::seconds(1));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_runner_keeps_its_lease_for_as_long_as_the_converter_works() {
+    let h = harness_slow(ok_converter, std::time::Duration::from_secs(50));
+    let id = request_job(request(C1, "d1"), &h.deps).await.unwrap().job.job_id;
+    let runner = run_in_background(&h);
+    // Fifty seconds of converting, more than three leases: never requeued.
+    for _ in 0..9 {
+        wait(&h, 5).await;
+        let report = handle_sweep(&h.deps).await.unwrap();
+        assert!(report.requeued.is_empty(), "{report:?}");
+    }
+    runner.await.unwrap();
+    let job = h.backend.jobs.get(&id).await.unwrap().unwrap();
+    assert_eq!((job.status, job.attempts), (JobStatus::Finished, 1));
+    assert_eq!(job.runner.as_deref(), Some("test runner"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_killed_runners_job_is_requeued_once_its_lease_lapses() {
+    let h = harness_slow(ok_converter, std::time::Duration::from_secs(50));
+    let id = request_job(request(C1, "d1"), &h.deps).await.unwrap().job.job_id;
+    let runner = run_in_background(&h);
+    wait(&h, 7).await;
+    runner.abort(); // killed mid-conversion: no more renewals
+    let _ = runner.await;
+    wait(&h, 10).await;
+    assert!(
+        handle_sweep(&h.deps).await.unwrap().requeued.is_empty(),
+        "renewed at 5 s"
+    );
+    wait(&h, 4).await;
+    let report = handle_sweep(&h.deps).await.unwrap();
+    assert_eq!(
+        report.requeued,
+        vec![id.clone()],
+        "lapsed within 15 s of the last renewal"
+    );
+    let job = h.backend.jobs.get(&id).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Requested);
+    let note = job.log.last().unwrap();
+    assert!(note.contains("test runner stopped renewing its lease"), "{note}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_attempt_past_the_job_timeout_is_not_renewed() {
+    // The converter takes 90 s; the job timeout is 60 s.
+    let h = harness_slow(ok_converter, std::time::Duration::from_secs(90));
+    let id = request_job(request(C1, "d1"), &h.deps).await.unwrap().job.job_id;
+    let _runner = run_in_background(&h);
+    let mut requeued_at = None;
+    for step in 1..=16 {
+        wait(&h, 5).await;
+        if !handle_sweep(&h.deps).await.unwrap().requeued.is_empty() {
+            requeued_at = Some(step * 5);
+            break;
+        }
+    }
+    assert!(
+        matches!(requeued_at, Some(60..=65)),
+        "requeued at {requeued_at:?} s"
+    );
+    let job = h.backend.jobs.get(&id).await.unwrap().unwrap();
+    let note = job.log.last().unwrap();
+    assert!(note.contains("did not finish within 60 s"), "{note}");
 }

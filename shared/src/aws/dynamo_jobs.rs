@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, ReturnValue, TransactWriteItem};
+use chrono::{DateTime, Utc};
 
 use super::sdk_error::describe;
 use crate::config::default_queue_table;
@@ -267,6 +268,32 @@ impl JobTable for DynamoJobTable {
             Some(expected_version),
         )
         .await
+    }
+
+    async fn renew_lease(&self, job_id: &str, version: u64, until: DateTime<Utc>) -> Result<(), TableError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("job_id", AttributeValue::S(job_id.to_string()))
+            .update_expression("SET #l = :until")
+            .condition_expression("#v = :v")
+            .expression_attribute_names("#l", "lease_until")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":until", AttributeValue::S(crate::time::format(&until)))
+            .expression_attribute_values(":v", AttributeValue::N(version.to_string()))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(TableError::Conflict(job_id.to_string()))
+            }
+            Err(e) => Err(TableError::Backend(describe(&e))),
+        }
     }
 
     async fn get(&self, job_id: &str) -> Result<Option<Job>, TableError> {

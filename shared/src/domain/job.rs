@@ -18,7 +18,8 @@ use crate::identity::{GitRef, Segment};
 pub enum JobStatus {
     /// Waiting for the stream to start it; may still be coalesced with a newer commit.
     Requested,
-    /// Claimed by a job manager; the converter is running until `deadline`.
+    /// Claimed by a runner, which keeps its lease (`lease_until`) while it
+    /// converts.
     Started,
     /// Done, whatever the result.
     Finished,
@@ -173,13 +174,27 @@ pub struct Job {
         skip_serializing_if = "Option::is_none"
     )]
     pub ended_at: Option<DateTime<Utc>>,
-    /// A started job past this is returned to `requested` by the sweep.
+    /// Who holds the job's lease: the runner (a `tx serve` process, a
+    /// Lambda execution environment, the sweep) that claimed it or owes its
+    /// callback. Logged, so a lapsed lease names what stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner: Option<String>,
+    /// Until when `runner` holds the job: a `started` job, or a callback owed,
+    /// whose lease lapsed is the sweep's to run again (or post again). Short,
+    /// and renewed while the work goes on ([`LEASE`]), so a killed runner's
+    /// job is running again within seconds, not after the whole job timeout.
+    /// Read from `deadline` too, the name rows written before leases used.
     #[serde(
         default,
+        alias = "deadline",
         with = "crate::time::millis_opt",
         skip_serializing_if = "Option::is_none"
     )]
-    pub deadline: Option<DateTime<Utc>>,
+    pub lease_until: Option<DateTime<Utc>>,
+    /// How often the sweep posted the callback again without an answer: its
+    /// next try waits [`callback_backoff`] of this.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub callback_tries: u32,
     /// TTL attribute (epoch seconds): old rows expire by themselves.
     pub expires_at: i64,
     /// Optimistic-concurrency counter: every write bumps it, every conditional
@@ -216,6 +231,26 @@ pub struct Job {
 
 /// How long a finished job's row is kept before the table's TTL removes it.
 pub const JOB_RETENTION: Duration = Duration::days(90);
+
+/// How long a claim (or an owed callback) is held without renewal. A runner
+/// renews it every [`RENEW_EVERY`] while it works, so it lapses only when the
+/// runner stopped: killed, crashed, or cut off from the table.
+pub const LEASE: Duration = Duration::seconds(15);
+
+/// How often a working runner renews its lease: three renewals fit in one
+/// [`LEASE`], so one slow write does not let it lapse.
+pub const RENEW_EVERY: Duration = Duration::seconds(5);
+
+/// How long the sweep waits before posting an owed callback again after
+/// `tries` posts without an answer: 5 s, doubling, at most 5 minutes.
+pub fn callback_backoff(tries: u32) -> Duration {
+    let seconds = 5i64.saturating_mul(1i64 << tries.min(6));
+    Duration::seconds(seconds.min(300))
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
 
 impl Job {
     /// The first ten characters of the commit: the published folder's name.

@@ -9,26 +9,39 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::convert::ConvertResult;
-use super::job::{Job, JobResult, JobStatus};
+use super::job::{Job, JobResult, JobStatus, LEASE, callback_backoff};
 use crate::time::format;
 
 impl Job {
-    /// Claimed by a runner: `started`, one more attempt, with `module` (the
-    /// converter picked, if any) and a deadline of `now + timeout`.
-    pub fn claimed(&self, now: DateTime<Utc>, timeout: Duration, module: Option<&str>) -> Job {
+    /// Claimed by `runner`: `started`, one more attempt, with `module` (the
+    /// converter picked, if any), leased for [`LEASE`] (or `timeout`, the
+    /// whole attempt's limit, if that is shorter).
+    pub fn claimed(&self, now: DateTime<Utc>, timeout: Duration, module: Option<&str>, runner: &str) -> Job {
         let mut claim = self.clone();
         claim.status = JobStatus::Started;
         claim.attempts += 1;
         claim.started_at = Some(now);
-        claim.deadline = Some(now + timeout);
+        claim.runner = Some(runner.to_string());
+        claim.lease_until = Some(now + LEASE.min(timeout));
         claim.convert_module = module.map(str::to_string);
         claim.log.push(format!(
-            "{}: started attempt {} with {}",
+            "{}: started attempt {} with {} on {runner}",
             format(&now),
             claim.attempts,
             module.unwrap_or("no converter")
         ));
         claim
+    }
+
+    /// When the running attempt must be over, renewed or not: `started_at`
+    /// plus the job timeout. A runner stops renewing its lease there.
+    pub fn attempt_ends(&self, timeout: Duration) -> Option<DateTime<Utc>> {
+        self.started_at.map(|t| t + timeout)
+    }
+
+    /// Whether the lease lapsed at `now` (a job without one has none to keep).
+    pub fn lease_lapsed(&self, now: DateTime<Utc>) -> bool {
+        self.lease_until.is_none_or(|until| until <= now)
     }
 
     /// Finished with what the converter reported; its callback becomes owed.
@@ -97,7 +110,8 @@ impl Job {
     pub fn requeued(&self, note: String) -> Job {
         let mut again = self.clone();
         again.status = JobStatus::Requested;
-        again.deadline = None;
+        again.runner = None;
+        again.lease_until = None;
         again.log.push(note);
         again
     }
@@ -115,7 +129,27 @@ impl Job {
     pub fn callback_settled(&self) -> Job {
         let mut settled = self.clone();
         settled.callback_pending = false;
+        settled.lease_until = None;
         settled
+    }
+
+    /// The owed callback taken over by `runner` (the sweep) to post it again:
+    /// leased, so a second sweep running at the same time leaves it alone.
+    pub fn callback_claimed(&self, now: DateTime<Utc>, runner: &str) -> Job {
+        let mut claimed = self.clone();
+        claimed.runner = Some(runner.to_string());
+        claimed.lease_until = Some(now + LEASE);
+        claimed
+    }
+
+    /// The owed callback posted again without an answer: one more try
+    /// counted, the next one not before [`callback_backoff`] of them.
+    pub fn callback_retry_later(&self, now: DateTime<Utc>) -> Job {
+        let mut later = self.clone();
+        later.callback_tries += 1;
+        later.runner = None;
+        later.lease_until = Some(now + callback_backoff(later.callback_tries));
+        later
     }
 
     /// The callback is no longer retried, `note` logged.
@@ -125,13 +159,15 @@ impl Job {
         given_up
     }
 
-    /// Over at `now` in `status`: no deadline, callback owed when there is one.
+    /// Over at `now` in `status`, callback owed when there is one. The
+    /// writer posts it at once and holds a fresh [`LEASE`] on it while it
+    /// does; if that lapses (the writer stopped), the sweep posts it.
     fn ended(&self, now: DateTime<Utc>, status: JobStatus) -> Job {
         let mut done = self.clone();
         done.status = status;
         done.ended_at = Some(now);
-        done.deadline = None;
         done.callback_pending = done.callback.is_some();
+        done.lease_until = done.callback_pending.then(|| now + LEASE);
         done
     }
 }

@@ -6,6 +6,7 @@
 //! not jobs.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::Value;
 
@@ -181,6 +182,23 @@ impl JobTable for SqliteJobTable {
 
     async fn update(&self, job: &Job, expected_version: u64) -> Result<Job, TableError> {
         self.write(job, Some(expected_version))
+    }
+
+    async fn renew_lease(&self, job_id: &str, version: u64, until: DateTime<Utc>) -> Result<(), TableError> {
+        // A lease is no event: the row changes in place, without a stream record.
+        let changed = self
+            .db
+            .lock()?
+            .execute(
+                "UPDATE jobs SET item = json_set(item, '$.lease_until', ?3)
+                 WHERE job_id = ?1 AND version = ?2",
+                params![job_id, version as i64, crate::time::format(&until)],
+            )
+            .map_err(backend)?;
+        if changed == 0 {
+            return Err(TableError::Conflict(job_id.to_string()));
+        }
+        Ok(())
     }
 
     async fn get(&self, job_id: &str) -> Result<Option<Job>, TableError> {

@@ -2,6 +2,7 @@
 //! scan, and the queue slots that keep one queued job per coalescing key.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use crate::domain::job::{Job, JobStatus};
 use crate::domain::job_request::{Coalesced, NewerCommit};
@@ -152,6 +153,13 @@ pub trait JobTable: Send + Sync {
     /// Replaces a job if its stored `version` is still `expected_version`;
     /// returns the row as written (version bumped).
     async fn update(&self, job: &Job, expected_version: u64) -> Result<Job, TableError>;
+
+    /// Extends the lease of job `job_id` to `until`, if its stored `version`
+    /// is still `version` (the runner's own write). The version is not
+    /// bumped, so the runner's next conditional write still holds; a
+    /// [`TableError::Conflict`] tells it the job moved on (cancelled,
+    /// requeued by the sweep) and is no longer its to finish.
+    async fn renew_lease(&self, job_id: &str, version: u64, until: DateTime<Utc>) -> Result<(), TableError>;
 
     /// Reads a job.
     async fn get(&self, job_id: &str) -> Result<Option<Job>, TableError>;

@@ -48,7 +48,9 @@ pub fn job(id: &str, repo: &str, minutes: i64) -> Job {
         created_at,
         started_at: None,
         ended_at: None,
-        deadline: None,
+        runner: None,
+        lease_until: None,
+        callback_tries: 0,
         expires_at: (created_at + Duration::days(90)).timestamp(),
         version: 0,
         result: None,
@@ -66,7 +68,9 @@ pub fn finished(mut job: Job) -> Job {
     job.status = JobStatus::Finished;
     job.attempts = 1;
     job.started_at = Some(job.created_at + Duration::seconds(1));
-    job.deadline = Some(job.created_at + Duration::minutes(15));
+    job.runner = Some("pid 1 on test".to_string());
+    job.lease_until = Some(job.created_at + Duration::seconds(57));
+    job.callback_tries = 2;
     job.ended_at = Some(job.created_at + Duration::seconds(42));
     job.convert_module = Some("converter".to_string());
     job.result = Some(JobResult::Warnings);

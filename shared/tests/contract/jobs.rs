@@ -11,6 +11,7 @@ pub async fn suite(adapter: &str, table: &dyn JobTable) {
     insert_twice_conflicts(adapter, table).await;
     get_missing_is_none(adapter, table).await;
     update_checks_the_version(adapter, table).await;
+    a_lease_is_renewed_in_place_by_its_holder_only(adapter, table).await;
     rows_round_trip_every_field(adapter, table).await;
     by_repo_is_newest_first_and_limited(adapter, table).await;
     by_repo_pages_walk_every_job_once(adapter, table).await;
@@ -143,6 +144,54 @@ async fn update_checks_the_version(adapter: &str, table: &dyn JobTable) {
         .await
         .unwrap_or_else(|e| panic!("[{adapter}] get: {e}"));
     assert!(ghost.is_none(), "[{adapter}] a failed update created a row");
+}
+
+async fn a_lease_is_renewed_in_place_by_its_holder_only(adapter: &str, table: &dyn JobTable) {
+    let mut claim = job("lease-1", "ana/en_ulb", 1);
+    claim.status = JobStatus::Started;
+    let claim = table
+        .insert(&claim)
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] insert: {e}"));
+    let until = claim.created_at + chrono::Duration::seconds(20);
+    table
+        .renew_lease("lease-1", claim.version, until)
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] renew: {e}"));
+    let read = table.get("lease-1").await.ok().flatten();
+    let read = read.unwrap_or_else(|| panic!("[{adapter}] renewed row vanished"));
+    assert_eq!(read.lease_until, Some(until), "[{adapter}] lease extended");
+    assert_eq!(read.version, claim.version, "[{adapter}] version untouched");
+    assert_eq!(
+        read.status,
+        JobStatus::Started,
+        "[{adapter}] nothing else changed"
+    );
+    // The holder's next write still holds, and after it the old claim's
+    // renewal (a runner that lost the job) is refused, as is a ghost's.
+    let mut done = read.clone();
+    done.status = JobStatus::Finished;
+    let moved = table
+        .update(&done, read.version)
+        .await
+        .unwrap_or_else(|e| panic!("[{adapter}] update after renew: {e}"));
+    for (id, version) in [("lease-1", claim.version), ("lease-ghost", 1)] {
+        let lost = table.renew_lease(id, version, until).await;
+        assert!(
+            matches!(lost, Err(TableError::Conflict(_))),
+            "[{adapter}] renew {id} v{version}: {lost:?}"
+        );
+    }
+    let read = table.get("lease-1").await.ok().flatten();
+    assert_eq!(
+        read.map(|j| j.version),
+        Some(moved.version),
+        "[{adapter}] refused renewal wrote"
+    );
+    assert!(
+        table.get("lease-ghost").await.ok().flatten().is_none(),
+        "[{adapter}] a renewal created a row"
+    );
 }
 
 async fn rows_round_trip_every_field(adapter: &str, table: &dyn JobTable) {

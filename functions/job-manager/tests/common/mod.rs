@@ -35,5 +35,6 @@ pub fn deps(dir: &std::path::Path) -> ManagerDeps {
         clock: Arc::new(SystemClock),
         http: reqwest::Client::new(),
         registry: ModuleRegistry::standard("test"),
+        runner: "test runner".into(),
     }
 }
