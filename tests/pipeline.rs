@@ -344,3 +344,201 @@ async fn a_job_requested_before_a_restart_is_published_once_after_it() {
     runtime.stop().await;
     forge.stop().await;
 }
+
+/// The answer a webhook gets does not wait for the forge: with its status
+/// API hanging, the push is answered at once, the build still publishes, and
+/// the forge, once it answers again, has heard `pending` before `success`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_status_api_holds_no_webhook_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let forge = DemoForge::start(DEMO_OWNER).await.unwrap();
+    let repo = forge.publish_example("en_ulb").unwrap();
+    let runtime = Runtime::start(options_for(dir.path(), &forge)).await.unwrap();
+    forge.hold_statuses(true);
+    let http = reqwest::Client::new();
+    let hook = format!("{}/client/webhook", runtime.url());
+    let started = std::time::Instant::now();
+    let (status, body) = forge
+        .send_push(&http, &hook, SECRET, &repo.name, &repo.commit_id, "slow forge")
+        .await
+        .unwrap();
+    let answered = started.elapsed();
+    assert_eq!(status, 202, "{body}");
+    assert!(answered < Duration::from_secs(1), "answered in {answered:?}");
+
+    let prefix = format!("u/{DEMO_OWNER}/{}/{}/", repo.name, commit10(&repo.commit_id));
+    let website = runtime.local().expect("local backend").website.clone();
+    let mut published = None;
+    for _ in 0..300 {
+        if let Some(bytes) = website.get(&format!("{prefix}build_log.json")).await.unwrap() {
+            let log: BuildLog = serde_json::from_slice(&bytes).unwrap();
+            if log.status.is_final() {
+                published = Some(log);
+                break;
+            }
+        }
+        if started.elapsed() > Duration::from_secs(2) {
+            forge.hold_statuses(false);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        published.expect("published within 30 s").status,
+        DisplayStatus::Success
+    );
+    forge.hold_statuses(false);
+    for _ in 0..100 {
+        if forge.statuses().iter().any(|s| s.state == "success") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let states: Vec<String> = forge.statuses().into_iter().map(|s| s.state).collect();
+    assert_eq!(states.last().map(String::as_str), Some("success"), "{states:?}");
+    runtime.stop().await;
+    forge.stop().await;
+}
+
+/// A push that replaces a commit still waiting in the queue: the stream
+/// tells the forge the older commit will not be built, and the newer one
+/// goes pending, then success (the webhooks themselves told it nothing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coalesced_push_is_told_to_the_forge_from_the_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let forge = DemoForge::start(DEMO_OWNER).await.unwrap();
+    let repo = forge.publish_example("en_ulb").unwrap();
+    let newer = "1234567890abcdef1234567890abcdef12345678";
+    forge.publish(&repo.name, newer, repo.archive.clone());
+    let http = reqwest::Client::new();
+
+    // Both pushes wait in the queue: no event is delivered in this life.
+    let mut first = options_for(dir.path(), &forge);
+    first.deliver_events = false;
+    let runtime = Runtime::start(first).await.unwrap();
+    let addr = runtime.addr;
+    let hook = format!("{}/client/webhook", runtime.url());
+    for (commit, disposition) in [(repo.commit_id.as_str(), "created"), (newer, "coalesced")] {
+        let (status, body) = forge
+            .send_push(&http, &hook, SECRET, &repo.name, commit, "push")
+            .await
+            .unwrap();
+        assert_eq!(
+            (status, body["disposition"].as_str()),
+            (202, Some(disposition)),
+            "{body}"
+        );
+    }
+    runtime.stop().await;
+    assert!(forge.statuses().is_empty(), "{:?}", forge.statuses());
+
+    let mut second = options_for(dir.path(), &forge);
+    second.addr = addr;
+    let runtime = Runtime::start(second).await.unwrap();
+    let states = |sha: &str| -> Vec<(String, String)> {
+        forge
+            .statuses()
+            .into_iter()
+            .filter(|s| s.sha == sha)
+            .map(|s| (s.state, s.description))
+            .collect()
+    };
+    for _ in 0..300 {
+        if states(newer).iter().any(|(s, _)| s == "success") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        states(&repo.commit_id),
+        [(
+            "error".to_string(),
+            "Not built: superseded by 1234567890".to_string()
+        )]
+    );
+    let newer_states: Vec<String> = states(newer).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(newer_states, ["pending", "success"]);
+    runtime.stop().await;
+    forge.stop().await;
+}
+
+/// How long after `since` the build log of `repo` at `commit` is final on
+/// the website (polled every 20 ms, for at most 30 s).
+async fn published_after(runtime: &Runtime, repo: &str, commit: &str, since: std::time::Instant) -> Duration {
+    let key = format!("u/{DEMO_OWNER}/{repo}/{}/build_log.json", commit10(commit));
+    let website = runtime.local().expect("local backend").website.clone();
+    while since.elapsed() < Duration::from_secs(30) {
+        if let Some(bytes) = website.get(&key).await.unwrap() {
+            let log: BuildLog = serde_json::from_slice(&bytes).unwrap();
+            if log.status.is_final() {
+                return since.elapsed();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{key} not final within 30 s");
+}
+
+/// One repository whose forge stops sending holds only its own builds: the
+/// other repository publishes as fast as it does alone (within 1 s more).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_download_delays_no_other_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let forge = DemoForge::start(DEMO_OWNER).await.unwrap();
+    let stalled = forge.publish_example("en_ulb").unwrap();
+    let other = forge.publish_example("en_stories").unwrap();
+    let second = "2222222222222222222222222222222222222222";
+    forge.publish(&other.name, second, other.archive.clone());
+    let runtime = Runtime::start(options_for(dir.path(), &forge)).await.unwrap();
+    let http = reqwest::Client::new();
+    let hook = format!("{}/client/webhook", runtime.url());
+    let push = |repo: &'static str, commit: String| {
+        let (http, hook, forge) = (&http, &hook, &forge);
+        async move {
+            let (status, body) = forge
+                .send_push(http, hook, SECRET, repo, &commit, "push")
+                .await
+                .unwrap();
+            assert_eq!(status, 202, "{body}");
+        }
+    };
+
+    let alone = std::time::Instant::now();
+    push("en_stories", other.commit_id.clone()).await;
+    let alone = published_after(&runtime, &other.name, &other.commit_id, alone).await;
+
+    forge.hold_archives_of(&stalled.name, true);
+    push("en_ulb", stalled.commit_id.clone()).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let beside = std::time::Instant::now();
+    push("en_stories", second.to_string()).await;
+    let beside = published_after(&runtime, &other.name, second, beside).await;
+    assert!(
+        beside < alone + Duration::from_secs(1),
+        "alone {alone:?}, beside a stalled download {beside:?}"
+    );
+
+    let still = runtime.local().expect("local backend").website.clone();
+    let stalled_key = format!(
+        "u/{DEMO_OWNER}/en_ulb/{}/build_log.json",
+        commit10(&stalled.commit_id)
+    );
+    let log: Option<BuildLog> = still
+        .get(&stalled_key)
+        .await
+        .unwrap()
+        .map(|b| serde_json::from_slice(&b).unwrap());
+    assert!(
+        log.is_none_or(|l| !l.status.is_final()),
+        "the stalled build is still running"
+    );
+    forge.hold_archives_of(&stalled.name, false);
+    published_after(
+        &runtime,
+        &stalled.name,
+        &stalled.commit_id,
+        std::time::Instant::now(),
+    )
+    .await;
+    runtime.stop().await;
+    forge.stop().await;
+}

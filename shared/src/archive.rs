@@ -9,7 +9,7 @@
 //! name would escape the destination (absolute, `..`, drive letters,
 //! backslashes, control characters), symbolic links and device entries, and
 //! declared sizes over the limits. [`SafeZip::extract`] then streams one
-//! entry at a time to disk, counting the bytes really inflated against the
+//! entry at a time to disk ([`SafeZip::read`] into memory), counting the bytes really inflated against the
 //! total, per-entry and compression-ratio limits (a lying header changes
 //! nothing). Error messages name entries, never the server's paths: they end
 //! up in public build logs.
@@ -142,8 +142,14 @@ pub struct SafeZip {
     zip: zip::ZipArchive<BufReader<File>>,
     /// `(index, safe name)` of every file entry (folders left out).
     files: Vec<(usize, String)>,
+    /// The size each of `files` declares, in the same order.
+    sizes: Vec<u64>,
     packed_bytes: u64,
     limits: ArchiveLimits,
+    /// Bytes inflated so far, each entry counted once.
+    inflated: u64,
+    /// Positions already counted in `inflated`.
+    counted: std::collections::HashSet<usize>,
 }
 
 /// A reader that fails once more than `cap` bytes were read.
@@ -186,6 +192,7 @@ impl SafeZip {
             )));
         }
         let mut files = Vec::with_capacity(zip.len());
+        let mut sizes = Vec::with_capacity(zip.len());
         let mut declared: u64 = 0;
         for i in 0..zip.len() {
             let entry = zip
@@ -221,12 +228,16 @@ impl SafeZip {
                 )));
             }
             files.push((i, name));
+            sizes.push(entry.size());
         }
         Ok(SafeZip {
             zip,
             files,
+            sizes,
             packed_bytes,
             limits,
+            inflated: 0,
+            counted: std::collections::HashSet::new(),
         })
     }
 
@@ -254,71 +265,119 @@ impl SafeZip {
         dest: &Path,
         mut target: impl FnMut(&str) -> Option<String>,
     ) -> Result<Vec<(String, PathBuf)>, ArchiveError> {
-        let total_cap = self.total_cap();
-        let mut total: u64 = 0;
         let mut out = Vec::with_capacity(self.files.len());
-        let files = std::mem::take(&mut self.files);
-        for (index, name) in files {
-            let Some(rel) = target(&name) else {
+        for position in 0..self.files.len() {
+            let Some(rel) = target(&self.files[position].1) else {
                 continue;
             };
             let rel = safe_entry_name(&rel).map_err(|reason| ArchiveError::UnsafeEntry {
                 entry: rel.clone(),
                 reason,
             })?;
-            let mut entry = self
-                .zip
-                .by_index(index)
-                .map_err(|e| ArchiveError::Unreadable(format!("{name}: {e}")))?;
-            let packed = entry.compressed_size().max(1);
-            let remaining = total_cap.saturating_sub(total);
-            let ratio_cap = packed
-                .saturating_mul(self.limits.max_ratio)
-                .max(self.limits.entry_ratio_floor_bytes);
-            let cap = remaining.min(ratio_cap).min(self.limits.max_entry_bytes);
             let path = dest.join(&rel);
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
             }
             let mut file = io::BufWriter::new(File::create(&path)?);
-            let mut capped = Capped {
-                inner: &mut entry,
-                read: 0,
-                cap,
-            };
-            match io::copy(&mut capped, &mut file) {
-                Ok(n) => total += n,
-                Err(_) if capped.read > cap => {
-                    return Err(ArchiveError::Limit(if cap == ratio_cap {
-                        format!(
-                            "entry {name:?} inflates more than {}x its packed size (zip bomb?)",
-                            self.limits.max_ratio
-                        )
-                    } else if cap == remaining {
-                        format!(
-                            "archive unpacks to more than {total_cap} bytes (at entry {name:?}): over the limit for an archive of {} bytes",
-                            self.packed_bytes
-                        )
-                    } else {
-                        format!(
-                            "entry {name:?} unpacks to more than {} bytes",
-                            self.limits.max_entry_bytes
-                        )
-                    }));
-                }
-                Err(e)
-                    if e.kind() == io::ErrorKind::InvalidData || e.kind() == io::ErrorKind::UnexpectedEof =>
-                {
-                    return Err(ArchiveError::Unreadable(format!("{name}: {e}")));
-                }
-                Err(e) => return Err(ArchiveError::Io(e)),
-            }
+            self.copy_to(position, &mut file)?;
             file.flush()?;
             out.push((rel, path));
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out.dedup_by(|later, earlier| later.0 == earlier.0);
         Ok(out)
+    }
+
+    /// How many file entries there are ([`SafeZip::name`] and
+    /// [`SafeZip::read`] take positions below this, in archive order).
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether the archive holds no file at all.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// The safe name of the file entry at `position`.
+    pub fn name(&self, position: usize) -> Option<&str> {
+        self.files.get(position).map(|(_, n)| n.as_str())
+    }
+
+    /// The size the entry at `position` declares (checked against the
+    /// limits at open; what is inflated is counted again while reading).
+    pub fn declared_size(&self, position: usize) -> Option<u64> {
+        self.sizes.get(position).copied()
+    }
+
+    /// Reads the file entry at `position` whole, with the same limits as
+    /// [`SafeZip::extract`]: what is published or converted straight from
+    /// the archive, without a copy on disk read back.
+    pub fn read(&mut self, position: usize) -> Result<Vec<u8>, ArchiveError> {
+        let mut bytes = Vec::new();
+        self.copy_to(position, &mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Inflates the entry at `position` into `out`, counting the bytes
+    /// really inflated against the per-entry, ratio and total limits; an
+    /// entry read again is not counted twice towards the total. Answers
+    /// the bytes written.
+    pub fn copy_to(&mut self, position: usize, out: &mut impl Write) -> Result<u64, ArchiveError> {
+        let total_cap = self.total_cap();
+        let limits = self.limits;
+        let packed_bytes = self.packed_bytes;
+        let (index, name) = self
+            .files
+            .get(position)
+            .cloned()
+            .ok_or_else(|| ArchiveError::Unreadable(format!("no entry at {position}")))?;
+        let first_read = !self.counted.contains(&position);
+        let counted = if first_read { self.inflated } else { 0 };
+        let mut entry = self
+            .zip
+            .by_index(index)
+            .map_err(|e| ArchiveError::Unreadable(format!("{name}: {e}")))?;
+        let packed = entry.compressed_size().max(1);
+        let remaining = total_cap.saturating_sub(counted);
+        let ratio_cap = packed
+            .saturating_mul(limits.max_ratio)
+            .max(limits.entry_ratio_floor_bytes);
+        let cap = remaining.min(ratio_cap).min(limits.max_entry_bytes);
+        let mut capped = Capped {
+            inner: &mut entry,
+            read: 0,
+            cap,
+        };
+        let copied = match io::copy(&mut capped, out) {
+            Ok(n) => n,
+            Err(_) if capped.read > cap => {
+                return Err(ArchiveError::Limit(if cap == ratio_cap {
+                    format!(
+                        "entry {name:?} inflates more than {}x its packed size (zip bomb?)",
+                        limits.max_ratio
+                    )
+                } else if cap == remaining {
+                    format!(
+                        "archive unpacks to more than {total_cap} bytes (at entry {name:?}): over the limit for an archive of {packed_bytes} bytes"
+                    )
+                } else {
+                    format!(
+                        "entry {name:?} unpacks to more than {} bytes",
+                        limits.max_entry_bytes
+                    )
+                }));
+            }
+            Err(e) if e.kind() == io::ErrorKind::InvalidData || e.kind() == io::ErrorKind::UnexpectedEof => {
+                return Err(ArchiveError::Unreadable(format!("{name}: {e}")));
+            }
+            Err(e) => return Err(ArchiveError::Io(e)),
+        };
+        if first_read {
+            self.counted.insert(position);
+            self.inflated += copied;
+        }
+        Ok(copied)
     }
 }
 

@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod dynamo_json;
 pub mod filter;
+pub mod forge_client;
 pub mod forges;
 pub mod http_client;
 pub mod identity;

@@ -51,6 +51,10 @@ struct ForgeState {
     /// While `true`, archive downloads wait (a slow forge): a build stays
     /// started until it is released.
     held: watch::Sender<bool>,
+    /// Repositories whose archive downloads wait (one stalled repository).
+    held_repos: watch::Sender<std::collections::HashSet<String>>,
+    /// While `true`, the status API does not answer (a hanging forge API).
+    statuses_held: watch::Sender<bool>,
 }
 
 /// A running loopback forge.
@@ -227,6 +231,24 @@ impl DemoForge {
         self.state.held.send_replace(held);
     }
 
+    /// Makes the archive downloads of `repo` alone wait (`true`) until
+    /// released (`false`): one repository's forge stalls, others serve.
+    pub fn hold_archives_of(&self, repo: &str, held: bool) {
+        self.state.held_repos.send_modify(|repos| {
+            if held {
+                repos.insert(repo.to_string());
+            } else {
+                repos.remove(repo);
+            }
+        });
+    }
+
+    /// Makes the commit status API hang (`true`) until released (`false`):
+    /// a status call then waits for the caller's own timeout.
+    pub fn hold_statuses(&self, held: bool) {
+        self.state.statuses_held.send_replace(held);
+    }
+
     /// Sends `payload` as a signed Gitea `event` webhook (`push`,
     /// `pull_request`, `delete`, …) to `hook_url`; answers the status and
     /// JSON body the pipeline gave back.
@@ -286,6 +308,11 @@ async fn archive(
         return (StatusCode::NOT_FOUND, "only .zip archives").into_response();
     };
     let _ = state.held.subscribe().wait_for(|held| !*held).await;
+    let _ = state
+        .held_repos
+        .subscribe()
+        .wait_for(|held| !held.contains(&repo))
+        .await;
     let brief_trouble = state
         .fail_next
         .fetch_update(
@@ -319,6 +346,7 @@ async fn status(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> impl IntoResponse {
+    let _ = state.statuses_held.subscribe().wait_for(|held| !*held).await;
     let authorised = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -7,15 +7,16 @@ use std::sync::Arc;
 
 use tx_converter::{ConverterDeps, Limits};
 use tx_deployer::{DeployerDeps, SiteConfig};
-use tx_job_manager::{ManagerDeps, ModuleRegistry};
+use tx_job_manager::{InProcessJobApi, ManagerDeps, ModuleRegistry};
 use tx_shared::config::Config;
 use tx_shared::domain::convert::ConvertRequest;
+use tx_shared::forge_client::HttpForgeClient;
 use tx_shared::forges::ForgeRegistry;
 use tx_shared::local::{InProcessInvoker, LocalBackend, LocalFunction};
 use tx_shared::ports::{
     Clock, ForgeClient, FunctionInvoker, JobTable, ManifestTable, ObjectStore, SystemClock,
 };
-use tx_webhook_client::{ClientDeps, HttpForgeClient};
+use tx_webhook_client::ClientDeps;
 
 /// Every handler's dependencies, and the buckets the gateway serves.
 pub struct Functions {
@@ -58,7 +59,7 @@ pub struct Ports {
     pub converter: ConverterInvocation,
 }
 
-/// The runtime's own HTTP client (downloads, callbacks, the job API): one
+/// The runtime's own HTTP client (downloads, callbacks): one
 /// client for every function, so the download role's timeouts, which are
 /// the longest, and same-host redirects.
 fn http_client() -> anyhow::Result<reqwest::Client> {
@@ -115,26 +116,30 @@ impl Functions {
             )),
         };
         let forge: Arc<dyn ForgeClient> = Arc::new(HttpForgeClient::new(forges.clone())?);
+        let manager = ManagerDeps {
+            config: config.clone(),
+            jobs: jobs.clone(),
+            manifests: manifests.clone(),
+            invoker,
+            clock: clock.clone(),
+            http,
+            registry: ModuleRegistry::standard(&config.converter_function),
+            runner: tx_job_manager::runner_name(),
+            forges: forges.clone(),
+            forge: forge.clone(),
+        };
         Ok(Functions {
+            // One process: the webhook's job request is a call, not HTTP.
             client: ClientDeps {
                 config: config.clone(),
                 forges,
                 cdn: cdn.clone(),
                 manifests: manifests.clone(),
                 forge,
-                clock: clock.clone(),
-                http: http.clone(),
-            },
-            manager: ManagerDeps {
-                config: config.clone(),
-                jobs: jobs.clone(),
-                manifests: manifests.clone(),
-                invoker,
                 clock,
-                http,
-                registry: ModuleRegistry::standard(&config.converter_function),
-                runner: tx_job_manager::runner_name(),
+                jobs: Arc::new(InProcessJobApi::new(manager.clone())),
             },
+            manager,
             deployer: DeployerDeps {
                 cdn: cdn.clone(),
                 website: website.clone(),

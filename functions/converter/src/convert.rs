@@ -149,8 +149,8 @@ pub fn convert_tree(tree: &SourceTree, repo_name: &str, sink: &mut dyn Sink) -> 
     })
 }
 
-/// Opens a zip file (unpacked into `work`) or a folder as a source tree.
-pub fn open_input(input: &Path, work: &Path, limits: &Limits) -> Result<SourceTree, ConvertError> {
+/// Opens a zip file (read in place) or a folder as a source tree.
+pub fn open_input(input: &Path, limits: &Limits) -> Result<SourceTree, ConvertError> {
     let meta = std::fs::metadata(input).map_err(|e| {
         // The file's name, not where it lies: the handler's input is in a
         // temporary folder, and errors reach public build logs.
@@ -163,7 +163,7 @@ pub fn open_input(input: &Path, work: &Path, limits: &Limits) -> Result<SourceTr
     if meta.is_dir() {
         SourceTree::from_folder(input, limits.max_file_bytes)
     } else {
-        unzip::extract(input, work, limits)
+        unzip::open(input, limits)
     }
 }
 
@@ -187,8 +187,7 @@ pub fn convert_path_to_sink(
     sink: &mut dyn Sink,
 ) -> Result<Report, ConvertError> {
     let started = Instant::now();
-    let work = tempfile::tempdir().map_err(|e| ConvertError::io("temporary folder", e))?;
-    let tree = open_input(input, work.path(), limits)?;
+    let tree = open_input(input, limits)?;
     let mut report = convert_tree(&tree, &repo_name_for(input, repo_name), sink)?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)

@@ -126,9 +126,9 @@ async fn run(req: &ConvertRequest, deps: &ConverterDeps) -> Result<Done, Convert
     )
     .await?;
     let out_zip = work.path().join("output.zip");
-    let (out, limits, bundles) = (out_zip.clone(), deps.limits.clone(), work.path().join("bundles"));
+    let (out, limits) = (out_zip.clone(), deps.limits.clone());
     let assets2 = assets.clone();
-    let prebuilt = blocking(move || release::publish_prebuilt(&assets2, &bundles, &out, &limits)).await?;
+    let prebuilt = blocking(move || release::publish_prebuilt(&assets2, &out, &limits)).await?;
     let mut done = match prebuilt {
         Some(log) => Done::prebuilt(log),
         None => {

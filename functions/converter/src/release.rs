@@ -98,22 +98,15 @@ fn over_limit(name: &str, limits: &Limits) -> ConvertError {
 }
 
 /// The first `.zip` asset whose root, or single top folder, holds
-/// `index.html`, unpacked into `work` (with the source's archive rules).
-/// An asset that is not a readable zip is simply not a bundle.
-pub fn site_bundle<'a>(
-    assets: &'a [Fetched],
-    work: &Path,
-    limits: &Limits,
-) -> Option<(&'a Fetched, SourceTree)> {
+/// `index.html`, opened in place (with the source's archive rules). An
+/// asset that is not a readable zip is simply not a bundle.
+pub fn site_bundle<'a>(assets: &'a [Fetched], limits: &Limits) -> Option<(&'a Fetched, SourceTree)> {
     assets
         .iter()
         .filter(|a| a.name.to_ascii_lowercase().ends_with(".zip"))
-        .enumerate()
-        .filter(|(_, asset)| holds_index(&asset.path, limits))
-        .find_map(|(i, asset)| {
-            let dest = work.join(format!("bundle-{i}"));
-            std::fs::create_dir_all(&dest).ok()?;
-            let tree = unzip::extract(&asset.path, &dest, limits).ok()?;
+        .filter(|asset| holds_index(&asset.path, limits))
+        .find_map(|asset| {
+            let tree = unzip::open(&asset.path, limits).ok()?;
             tree.has(INDEX_HTML).then_some((asset, tree))
         })
 }
@@ -132,14 +125,13 @@ fn holds_index(path: &Path, limits: &Limits) -> bool {
 
 /// When one of `assets` is a prebuilt site bundle, writes the output zip at
 /// `out_zip` (the bundle's files and the downloads) and returns its log;
-/// `None`, writing nothing, when none is. Bundles are unpacked under `work`.
+/// `None`, writing nothing, when none is.
 pub fn publish_prebuilt(
     assets: &[Fetched],
-    work: &Path,
     out_zip: &Path,
     limits: &Limits,
 ) -> Result<Option<Vec<String>>, ConvertError> {
-    let Some((bundle, tree)) = site_bundle(assets, work, limits) else {
+    let Some((bundle, tree)) = site_bundle(assets, limits) else {
         return Ok(None);
     };
     let mut sink = ZipSink::create(out_zip)?;
@@ -174,7 +166,7 @@ pub fn publish_bundle(
             ));
             continue;
         }
-        sink.put_file(file, &tree.path(file))?;
+        sink.put(file, &tree.read_bytes(file)?)?;
         written += 1;
     }
     log.insert(
@@ -258,8 +250,7 @@ mod tests {
             fetched(dir.path(), "source.zip"),
             fetched(dir.path(), "site.zip"),
         ];
-        let work = tempfile::tempdir().unwrap();
-        let (bundle, tree) = site_bundle(&assets, work.path(), &Limits::default()).unwrap();
+        let (bundle, tree) = site_bundle(&assets, &Limits::default()).unwrap();
         assert_eq!(bundle.name, "site.zip");
         let mut sink = MemorySink::default();
         let log = publish_bundle(&bundle.name, &tree, &mut sink).unwrap();
@@ -269,7 +260,7 @@ mod tests {
         );
         assert_eq!(sink.text("index.html").as_deref(), Some("<p>hi</p>"));
         assert_eq!(sink.text("a/b.css").as_deref(), Some("p{}"));
-        assert!(site_bundle(&assets[..2], work.path(), &Limits::default()).is_none());
+        assert!(site_bundle(&assets[..2], &Limits::default()).is_none());
     }
 
     #[test]
@@ -285,8 +276,7 @@ mod tests {
             ],
         );
         let assets = vec![fetched(dir.path(), "site.zip")];
-        let work = tempfile::tempdir().unwrap();
-        let (_, tree) = site_bundle(&assets, work.path(), &Limits::default()).unwrap();
+        let (_, tree) = site_bundle(&assets, &Limits::default()).unwrap();
         let mut sink = MemorySink::default();
         let log = publish_bundle("site.zip", &tree, &mut sink).unwrap();
         let names: Vec<&str> = sink.files.iter().map(|(n, _)| n.as_str()).collect();

@@ -1,22 +1,55 @@
-//! The unpacked source: a folder on disk and the sorted list of its files.
+//! The source of a conversion: a folder on disk or a zip archive read in
+//! place, and the sorted list of its files.
 //!
-//! Sources are kept on disk rather than in memory so that a whole Bible is
-//! never held twice; each converter reads one file at a time.
+//! A forge's archive is read straight from the zip, one entry at a time, so
+//! a repository is inflated once and never written to disk and read back
+//! (en_ult is 80 MB of USFM); a whole Bible is never held in memory twice,
+//! since each converter reads one file at a time.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tx_shared::archive::SafeZip;
 
 use crate::error::ConvertError;
 
 /// Files of a repository, relative to its root (the forge's top folder
 /// already stripped), `/`-separated and sorted.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SourceTree {
-    /// Folder holding the files.
-    pub root: PathBuf,
     /// Relative paths of every regular file, sorted byte-wise.
     pub files: Vec<String>,
     /// Largest file that will be read into memory.
     pub max_file_bytes: u64,
+    source: Source,
+}
+
+/// Where the files' bytes are.
+#[derive(Clone)]
+enum Source {
+    /// A folder holding the files (`tx build` of a folder).
+    Folder(PathBuf),
+    /// An archive checked by [`SafeZip::open`]; `positions` maps each
+    /// relative path to its entry. Reading a zip entry needs the archive
+    /// exclusively, hence the lock (conversions read one file at a time).
+    Archive {
+        zip: Arc<Mutex<SafeZip>>,
+        positions: Arc<HashMap<String, usize>>,
+    },
+}
+
+impl std::fmt::Debug for SourceTree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let source = match &self.source {
+            Source::Folder(root) => format!("folder {}", root.display()),
+            Source::Archive { .. } => "archive".to_string(),
+        };
+        f.debug_struct("SourceTree")
+            .field("source", &source)
+            .field("files", &self.files.len())
+            .finish()
+    }
 }
 
 /// Names that operating systems and tools leave behind and that are never content.
@@ -44,20 +77,40 @@ impl SourceTree {
             None => folder.to_path_buf(),
         };
         Ok(SourceTree {
-            root,
             files: stripped,
             max_file_bytes,
+            source: Source::Folder(root),
         })
+    }
+
+    /// A tree of `files` (relative, sorted) under the folder `root`.
+    pub fn in_folder(root: &Path, files: Vec<String>, max_file_bytes: u64) -> SourceTree {
+        SourceTree {
+            files,
+            max_file_bytes,
+            source: Source::Folder(root.to_path_buf()),
+        }
+    }
+
+    /// A tree read from `zip` in place: `entries` are `(relative path,
+    /// entry position)`, the forge's top folder already stripped.
+    pub fn in_archive(zip: SafeZip, entries: Vec<(String, usize)>, max_file_bytes: u64) -> SourceTree {
+        let mut files: Vec<String> = entries.iter().map(|(rel, _)| rel.clone()).collect();
+        files.sort();
+        files.dedup();
+        SourceTree {
+            files,
+            max_file_bytes,
+            source: Source::Archive {
+                zip: Arc::new(Mutex::new(zip)),
+                positions: Arc::new(entries.into_iter().collect()),
+            },
+        }
     }
 
     /// Whether the file exists (exact relative path).
     pub fn has(&self, rel: &str) -> bool {
         self.files.binary_search_by(|f| f.as_str().cmp(rel)).is_ok()
-    }
-
-    /// Full path of a relative one.
-    pub fn path(&self, rel: &str) -> PathBuf {
-        self.root.join(rel)
     }
 
     /// Files directly or indirectly under `dir` (`""` for all), sorted.
@@ -72,27 +125,73 @@ impl SourceTree {
     /// replaced (and reported by the returned flag) rather than refused, since
     /// old translationStudio files are sometimes mis-encoded.
     pub fn read_text(&self, rel: &str) -> Result<(String, bool), ConvertError> {
-        let path = self.path(rel);
-        let meta = std::fs::metadata(&path).map_err(|e| ConvertError::io(rel, e))?;
-        if meta.len() > self.max_file_bytes {
+        Ok(decode_text(self.read_bytes(rel)?))
+    }
+
+    /// Reads a file whole, refusing one over [`SourceTree::max_file_bytes`].
+    pub fn read_bytes(&self, rel: &str) -> Result<Vec<u8>, ConvertError> {
+        let size = self.size(rel)?;
+        if size > self.max_file_bytes {
             return Err(ConvertError::Limit(format!(
-                "{rel}: {} bytes is over the {} byte limit for one file",
-                meta.len(),
+                "{rel}: {size} bytes is over the {} byte limit for one file",
                 self.max_file_bytes
             )));
         }
-        let bytes = std::fs::read(&path).map_err(|e| ConvertError::io(rel, e))?;
-        Ok(decode_text(bytes))
+        match &self.source {
+            Source::Folder(root) => std::fs::read(root.join(rel)).map_err(|e| ConvertError::io(rel, e)),
+            Source::Archive { zip, positions } => {
+                let position = positions.get(rel).copied().ok_or_else(|| missing(rel))?;
+                let mut zip = zip
+                    .lock()
+                    .map_err(|_| ConvertError::Output("the source archive's reader failed".into()))?;
+                Ok(zip.read(position)?)
+            }
+        }
+    }
+
+    /// The first `limit` bytes of a file as text (lossy), or nothing when
+    /// it cannot be read: enough to sniff a marker without reading it all.
+    pub fn read_head(&self, rel: &str, limit: usize) -> String {
+        let head = match &self.source {
+            Source::Folder(root) => {
+                use std::io::Read;
+                let mut buf = Vec::with_capacity(limit);
+                std::fs::File::open(root.join(rel))
+                    .and_then(|f| f.take(limit as u64).read_to_end(&mut buf))
+                    .map(|_| buf)
+                    .unwrap_or_default()
+            }
+            Source::Archive { .. } => self.read_bytes(rel).unwrap_or_default(),
+        };
+        String::from_utf8_lossy(&head[..head.len().min(limit)]).into_owned()
+    }
+
+    /// Size of a file in bytes (in an archive, what its entry declares;
+    /// what is inflated is counted again while reading).
+    pub fn size(&self, rel: &str) -> Result<u64, ConvertError> {
+        match &self.source {
+            Source::Folder(root) => std::fs::metadata(root.join(rel))
+                .map(|m| m.len())
+                .map_err(|e| ConvertError::io(rel, e)),
+            Source::Archive { zip, positions } => {
+                let position = positions.get(rel).copied().ok_or_else(|| missing(rel))?;
+                let zip = zip
+                    .lock()
+                    .map_err(|_| ConvertError::Output("the source archive's reader failed".into()))?;
+                zip.declared_size(position).ok_or_else(|| missing(rel))
+            }
+        }
     }
 
     /// Total size of all files, for reports.
     pub fn total_bytes(&self) -> u64 {
-        self.files
-            .iter()
-            .filter_map(|f| std::fs::metadata(self.path(f)).ok())
-            .map(|m| m.len())
-            .sum()
+        self.files.iter().filter_map(|f| self.size(f).ok()).sum()
     }
+}
+
+/// A file the listing names but the source does not hold.
+fn missing(rel: &str) -> ConvertError {
+    ConvertError::io(rel, std::io::Error::from(std::io::ErrorKind::NotFound))
 }
 
 /// UTF-8 (BOM dropped) or, failing that, a lossy decoding; the flag says whether bytes were replaced.

@@ -1,7 +1,8 @@
-//! Unpacking a repository's source archive: the shared safe-archive rules
+//! Opening a repository's source archive: the shared safe-archive rules
 //! ([`tx_shared::archive`], the same every unpacking stage applies), then
 //! the converter's own two: junk (`__MACOSX/`, `.DS_Store`, …) is left out
-//! and the forge's single top folder is stripped.
+//! and the forge's single top folder is stripped. The files are read from
+//! the archive in place, each inflated when converted.
 
 use std::path::Path;
 
@@ -28,20 +29,24 @@ impl From<ArchiveError> for ConvertError {
     }
 }
 
-/// Unpacks `archive` into `dest` (which must exist), strips the forge's single
-/// top folder, and returns the resulting tree.
-pub fn extract(archive: &Path, dest: &Path, limits: &Limits) -> Result<SourceTree, ConvertError> {
+/// Opens `archive` as a source tree read in place, with the forge's single
+/// top folder stripped.
+pub fn open(archive: &Path, limits: &Limits) -> Result<SourceTree, ConvertError> {
     let zip = SafeZip::open(archive, limits.archive())?;
-    let mut names: Vec<String> = zip.names().filter(|n| !is_junk(n)).map(str::to_string).collect();
-    names.sort();
+    let kept: Vec<(usize, String)> = (0..zip.len())
+        .filter_map(|i| zip.name(i).map(|n| (i, n.to_string())))
+        .filter(|(_, n)| !is_junk(n))
+        .collect();
+    let names: Vec<String> = kept.iter().map(|(_, n)| n.clone()).collect();
     let (_, stripped) = strip_common_top(&names);
-    let renames: std::collections::HashMap<String, String> = names.into_iter().zip(stripped).collect();
-    let files = zip.extract(dest, |name| renames.get(name).cloned())?;
-    Ok(SourceTree {
-        root: dest.to_path_buf(),
-        files: files.into_iter().map(|(rel, _)| rel).collect(),
-        max_file_bytes: limits.max_file_bytes,
-    })
+    // A later entry of the same name wins, as unpacking over it would.
+    let entries = kept
+        .into_iter()
+        .map(|(i, _)| i)
+        .zip(stripped)
+        .map(|(i, rel)| (rel, i))
+        .collect();
+    Ok(SourceTree::in_archive(zip, entries, limits.max_file_bytes))
 }
 
 #[cfg(test)]
@@ -62,7 +67,7 @@ mod tests {
     }
 
     #[test]
-    fn extracts_and_strips_top_folder() {
+    fn reads_in_place_and_strips_top_folder() {
         let dir = tempfile::tempdir().unwrap();
         let zip_path = dir.path().join("a.zip");
         make_zip(
@@ -73,14 +78,13 @@ mod tests {
                 ("__MACOSX/repo/._x", b""),
             ],
         );
-        let out = dir.path().join("out");
-        std::fs::create_dir(&out).unwrap();
-        let tree = extract(&zip_path, &out, &Limits::default()).unwrap();
+        let tree = open(&zip_path, &Limits::default()).unwrap();
         assert_eq!(
             tree.files,
             vec!["01-GEN.usfm".to_string(), "sub/x.md".to_string()]
         );
-        assert_eq!(std::fs::read_to_string(out.join("sub/x.md")).unwrap(), "# x");
+        assert_eq!(tree.read_text("sub/x.md").unwrap().0, "# x");
+        assert!(!dir.path().join("sub").exists(), "nothing is written to disk");
     }
 
     #[test]
@@ -88,11 +92,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let zip_path = dir.path().join("a.zip");
         make_zip(&zip_path, &[("ok.md", b"x"), ("../evil.sh", b"x")]);
-        let out = dir.path().join("out");
-        std::fs::create_dir(&out).unwrap();
-        let err = extract(&zip_path, &out, &Limits::default())
-            .unwrap_err()
-            .to_string();
+        let err = open(&zip_path, &Limits::default()).unwrap_err().to_string();
         assert!(err.contains("../evil.sh"), "{err}");
         assert!(!dir.path().join("evil.sh").exists());
     }
@@ -105,11 +105,7 @@ mod tests {
         w.add_symlink("link", "/etc/passwd", SimpleFileOptions::default())
             .unwrap();
         w.finish().unwrap();
-        let out = dir.path().join("out");
-        std::fs::create_dir(&out).unwrap();
-        let err = extract(&zip_path, &out, &Limits::default())
-            .unwrap_err()
-            .to_string();
+        let err = open(&zip_path, &Limits::default()).unwrap_err().to_string();
         assert!(err.contains("symbolic link") && err.contains("link"), "{err}");
     }
 
@@ -119,29 +115,21 @@ mod tests {
         let zip_path = dir.path().join("bomb.zip");
         let zeros = vec![0u8; 8 * 1024 * 1024];
         make_zip(&zip_path, &[("zeros.txt", &zeros)]);
-        let out = dir.path().join("out");
-        std::fs::create_dir(&out).unwrap();
-        let err = extract(&zip_path, &out, &Limits::default())
-            .unwrap_err()
-            .to_string();
+        let tree = open(&zip_path, &Limits::default()).unwrap();
+        let err = tree.read_bytes("zeros.txt").unwrap_err().to_string();
         assert!(err.contains("zeros.txt") && err.contains("zip bomb"), "{err}");
 
         let small = Limits {
             max_unpacked_bytes: 1000,
             ..Limits::default()
         };
-        let err = extract(&zip_path, &out, &small).unwrap_err().to_string();
+        let err = open(&zip_path, &small).unwrap_err().to_string();
         assert!(err.contains("more than 1000 bytes"), "{err}");
 
         let few = Limits {
             max_entries: 0,
             ..Limits::default()
         };
-        assert!(
-            extract(&zip_path, &out, &few)
-                .unwrap_err()
-                .to_string()
-                .contains("entries")
-        );
+        assert!(open(&zip_path, &few).unwrap_err().to_string().contains("entries"));
     }
 }

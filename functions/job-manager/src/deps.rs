@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use tx_shared::config::Config;
-use tx_shared::ports::{Clock, FunctionInvoker, JobTable, ManifestTable};
+use tx_shared::forges::ForgeRegistry;
+use tx_shared::ports::{Clock, ForgeClient, FunctionInvoker, JobTable, ManifestTable};
 
 use crate::registry::ModuleRegistry;
 
@@ -27,6 +28,11 @@ pub struct ManagerDeps {
     pub registry: ModuleRegistry,
     /// This process's name in the leases it holds ([`runner_name`]).
     pub runner: String,
+    /// The forges jobs come from: a job's repository URL names the entry
+    /// its commit statuses go to.
+    pub forges: Arc<ForgeRegistry>,
+    /// Sets the pending (and superseded) commit statuses from the stream.
+    pub forge: Arc<dyn ForgeClient>,
 }
 
 /// A name for this process as a runner, unique across restarts: the Lambda

@@ -12,3 +12,30 @@ pub enum ManagerError {
     #[error(transparent)]
     Table(#[from] TableError),
 }
+
+impl ManagerError {
+    /// The HTTP status `POST /tx/job` answers (and the in-process job API
+    /// reports), so both callers see the same refusal.
+    pub fn status(&self) -> u16 {
+        match self {
+            ManagerError::Invalid(_) => 400,
+            ManagerError::Table(_) => 503,
+        }
+    }
+
+    /// Machine-readable code of the refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ManagerError::Invalid(_) => "invalid_request",
+            ManagerError::Table(_) => "unavailable",
+        }
+    }
+
+    /// What the caller is told (a table failure's details stay in the log).
+    pub fn public_message(&self) -> String {
+        match self {
+            ManagerError::Invalid(m) => m.clone(),
+            ManagerError::Table(_) => "the job table is unavailable; retry later".into(),
+        }
+    }
+}

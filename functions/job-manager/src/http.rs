@@ -97,10 +97,11 @@ async fn post_job(req: &Request, deps: &ManagerDeps) -> Response<Body> {
             };
             json(status, &answer)
         }
-        Err(ManagerError::Invalid(m)) => error(400, "invalid_request", m),
-        Err(ManagerError::Table(e)) => {
-            tracing::error!("job table: {e}");
-            error(503, "unavailable", "the job table is unavailable; retry later")
+        Err(e) => {
+            if let ManagerError::Table(t) = &e {
+                tracing::error!("job table: {t}");
+            }
+            error(e.status(), e.code(), e.public_message())
         }
     }
 }

@@ -5,6 +5,7 @@
 //! behind API Gateway + DynamoDB Streams and inside `tx serve`.
 
 pub mod admin;
+mod announce;
 pub mod callback;
 pub mod deps;
 pub mod error;
@@ -21,7 +22,7 @@ pub use deps::{ManagerDeps, runner_name};
 pub use error::ManagerError;
 pub use http::handle_http;
 pub use registry::{ConverterModule, ModuleRegistry};
-pub use request::request_job;
+pub use request::{InProcessJobApi, request_job};
 pub use run::{RunOutcome, run_job};
 pub use stream::handle_stream;
 pub use sweep::{SweepReport, handle_scheduled_sweep, handle_sweep, requeue_claimed};

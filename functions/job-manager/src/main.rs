@@ -18,6 +18,7 @@ use tx_job_manager::{
     ManagerDeps, ModuleRegistry, handle_http, handle_scheduled_sweep, handle_stream, runner_name,
 };
 use tx_shared::aws::{DynamoJobTable, DynamoManifestTable, LambdaInvoker};
+use tx_shared::forge_client::HttpForgeClient;
 use tx_shared::ports::SystemClock;
 
 /// What triggered an invocation.
@@ -57,7 +58,11 @@ async fn main() -> Result<(), Error> {
         .connect_timeout(Duration::from_secs(3))
         .timeout(Duration::from_secs(25))
         .build()?;
+    // Pending commit statuses are set from the stream, with the entry's token.
+    let forges = Arc::new(tx_shared::aws::forges_at_cold_start(&aws).await?);
     let deps = ManagerDeps {
+        forge: Arc::new(HttpForgeClient::new(forges.clone())?),
+        forges,
         jobs: Arc::new(
             DynamoJobTable::new(aws.dynamodb.clone(), &config.job_table)
                 .with_queue_table(&config.queue_table),

@@ -26,10 +26,11 @@
 
 use std::time::Duration as StdDuration;
 
+use async_trait::async_trait;
 use chrono::Duration;
 use tx_shared::domain::job::{JOB_RETENTION, Job, JobResult, JobStatus, commit10};
 use tx_shared::domain::job_request::{JobDisposition, JobRequest, JobResponse, NewerCommit, Superseded};
-use tx_shared::ports::{QueueSlot, TableError};
+use tx_shared::ports::{JobApi, JobApiError, QueueSlot, TableError};
 
 use crate::deps::ManagerDeps;
 use crate::error::ManagerError;
@@ -77,6 +78,37 @@ pub async fn request_job(req: JobRequest, deps: &ManagerDeps) -> Result<JobRespo
         }
     }
     Ok(answer)
+}
+
+/// The job API in process: what `tx serve` gives the webhook client, so a
+/// webhook's job request is a function call, not an HTTP round trip (and a
+/// signature) to its own server. It answers exactly what `POST /tx/job`
+/// would: the same job, or the same refusal.
+#[derive(Clone)]
+pub struct InProcessJobApi {
+    deps: ManagerDeps,
+}
+
+impl InProcessJobApi {
+    /// The job API of this job manager.
+    pub fn new(deps: ManagerDeps) -> InProcessJobApi {
+        InProcessJobApi { deps }
+    }
+}
+
+#[async_trait]
+impl JobApi for InProcessJobApi {
+    async fn request_job(&self, request: &JobRequest) -> Result<JobResponse, JobApiError> {
+        request_job(request.clone(), &self.deps).await.map_err(|e| {
+            if let ManagerError::Table(t) = &e {
+                tracing::error!("job table: {t}");
+            }
+            JobApiError::Refused {
+                status: e.status(),
+                message: format!("{}: {}", e.code(), e.public_message()),
+            }
+        })
+    }
 }
 
 /// The job a remembered delivery of `req`'s was answered with (a replay of

@@ -1,4 +1,5 @@
-//! Running one job: claim it (`requested → started`), invoke its converter,
+//! Running one job: claim it (`requested → started`), invoke its converter
+//! (and, on the first attempt, set the commit's pending status meanwhile),
 //! record the result (`started → finished`), post the callback.
 //!
 //! The claim is a conditional write on the version the stream record carried,
@@ -15,9 +16,11 @@ use tx_shared::domain::convert::ConvertResult;
 use tx_shared::domain::job::{Job, JobStatus, output_key};
 use tx_shared::ports::{InvokeError, TableError};
 
+use crate::announce;
 use crate::callback::{Retry, deliver};
 use crate::deps::ManagerDeps;
 use crate::lease::holding;
+use crate::registry::ConverterModule;
 
 /// What became of a stream record's job.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,12 +61,41 @@ pub async fn run_job(job: Job, deps: &ManagerDeps) -> Result<RunOutcome, TableEr
         Err(e) => return Err(e),
     };
 
+    // The forge hears of the build while it converts, and before the
+    // callback tells it the outcome (that status must come last).
+    let announced = async {
+        if started.attempts == 1 {
+            announce::pending(&started, deps).await;
+        }
+    };
+    let (attempt, ()) = tokio::join!(convert(&started, module.as_ref(), timeout, deps), announced);
+    match attempt {
+        Attempt::Done(result) => finish(started, result, deps).await,
+        Attempt::Unavailable(reason) => requeue(started, &reason, deps).await,
+    }
+}
+
+/// What one converter invocation came to.
+enum Attempt {
+    /// A result to record (a failure included).
+    Done(ConvertResult),
+    /// The converter could not run; the job may be tried again.
+    Unavailable(String),
+}
+
+/// Invokes the converter `module` names for `started`, holding its lease.
+async fn convert(
+    started: &Job,
+    module: Option<&ConverterModule>,
+    timeout: Duration,
+    deps: &ManagerDeps,
+) -> Attempt {
     let Some(module) = module else {
         let message = format!(
             "no converter for resource type {:?}, input {:?}, output {:?}",
-            job.resource_type, job.input_format, job.output_format
+            started.resource_type, started.input_format, started.output_format
         );
-        return finish(started, failed(message), deps).await;
+        return Attempt::Done(failed(message));
     };
 
     let request = ConvertRequest {
@@ -79,18 +111,11 @@ pub async fn run_job(job: Job, deps: &ManagerDeps) -> Result<RunOutcome, TableEr
     };
     let payload = match serde_json::to_value(&request) {
         Ok(p) => p,
-        Err(e) => {
-            return finish(
-                started,
-                failed(format!("cannot encode converter request: {e}")),
-                deps,
-            )
-            .await;
-        }
+        Err(e) => return Attempt::Done(failed(format!("cannot encode converter request: {e}"))),
     };
     let invoke = deps.invoker.invoke(&module.function, payload);
-    let answer = holding(&started, started.attempt_ends(timeout), deps, invoke).await;
-    let result = match answer {
+    let answer = holding(started, started.attempt_ends(timeout), deps, invoke).await;
+    Attempt::Done(match answer {
         Ok(value) => match serde_json::from_value::<ConvertResult>(value) {
             Ok(r) => r,
             Err(e) => failed(format!("converter answered something that is not a result: {e}")),
@@ -98,11 +123,10 @@ pub async fn run_job(job: Job, deps: &ManagerDeps) -> Result<RunOutcome, TableEr
         Err(e @ (InvokeError::Throttled(_) | InvokeError::Backend(_)))
             if started.attempts < deps.config.max_attempts =>
         {
-            return requeue(started, &e.to_string(), deps).await;
+            return Attempt::Unavailable(e.to_string());
         }
         Err(e) => failed(format!("converter {} failed: {e}", module.function)),
-    };
-    finish(started, result, deps).await
+    })
 }
 
 fn failed(message: String) -> ConvertResult {

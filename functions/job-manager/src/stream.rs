@@ -1,7 +1,9 @@
 //! Thread 2's entry: a batch of `tx-job` stream records.
 //!
 //! Each record whose new image is a `requested` job is run (claimed,
-//! converted, finished). Records are independent, so they run concurrently;
+//! converted, finished); one whose old image was a `requested` job of
+//! another commit (a coalesced push) also tells the forge that commit will
+//! not be built. Records are independent, so they run concurrently;
 //! a record that fails for a retryable reason (the table unreachable) is
 //! reported in `batchItemFailures` so only it is redelivered, never the batch.
 
@@ -12,6 +14,7 @@ use serde_json::json;
 use tx_shared::domain::job::{Job, JobStatus};
 use tx_shared::dynamo_json::from_item;
 
+use crate::announce;
 use crate::deps::ManagerDeps;
 use crate::run::{RunOutcome, run_job};
 
@@ -44,7 +47,15 @@ async fn handle_record(record: &EventRecord, deps: &ManagerDeps) -> bool {
     if job.status != JobStatus::Requested {
         return true;
     }
-    match run_job(job, deps).await {
+    let old_image = &record.change.old_image;
+    let old: Option<Job> = if old_image.is_empty() {
+        None
+    } else {
+        from_item(old_image.clone()).ok()
+    };
+    let superseded = announce::superseded(old.as_ref(), &job, deps);
+    let (outcome, ()) = tokio::join!(run_job(job.clone(), deps), superseded);
+    match outcome {
         Ok(RunOutcome::Finished(j)) => {
             tracing::info!(job_id = %j.job_id, result = ?j.result, "job finished");
             true

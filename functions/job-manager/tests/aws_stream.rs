@@ -72,6 +72,14 @@ async fn stream_records_from_dynamodb_run_their_jobs() {
         http: reqwest::Client::new(),
         registry: ModuleRegistry::standard(&config.converter_function),
         runner: "test runner".into(),
+        // No forge is configured: statuses are logged as not set.
+        forges: Arc::new(tx_shared::forges::ForgeRegistry::empty("test")),
+        forge: Arc::new(
+            tx_shared::forge_client::HttpForgeClient::new(Arc::new(tx_shared::forges::ForgeRegistry::empty(
+                "test",
+            )))
+            .expect("forge client"),
+        ),
         config,
     };
 

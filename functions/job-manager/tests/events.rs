@@ -55,6 +55,14 @@ async fn stream_insert_sample_runs_its_job() {
         http: reqwest::Client::new(),
         registry: ModuleRegistry::standard("test"),
         runner: "test runner".into(),
+        // No forge is configured: statuses are logged as not set.
+        forges: Arc::new(tx_shared::forges::ForgeRegistry::empty("test")),
+        forge: Arc::new(
+            tx_shared::forge_client::HttpForgeClient::new(Arc::new(tx_shared::forges::ForgeRegistry::empty(
+                "test",
+            )))
+            .expect("forge client"),
+        ),
     };
     let response = handle_stream(event, &deps).await;
     assert!(response.batch_item_failures.is_empty());

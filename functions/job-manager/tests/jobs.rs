@@ -74,6 +74,14 @@ fn harness_slow(
         http: reqwest::Client::new(),
         registry: ModuleRegistry::standard("convert"),
         runner: "test runner".into(),
+        // No forge is configured: statuses are logged as not set.
+        forges: Arc::new(tx_shared::forges::ForgeRegistry::empty("test")),
+        forge: Arc::new(
+            tx_shared::forge_client::HttpForgeClient::new(Arc::new(tx_shared::forges::ForgeRegistry::empty(
+                "test",
+            )))
+            .expect("forge client"),
+        ),
     };
     Harness {
         _dir: dir,

@@ -19,10 +19,10 @@ use crate::build_log_store;
 use crate::deps::ClientDeps;
 use crate::error::ClientError;
 use crate::manifest_row;
-use crate::status_report::{StatusTarget, report};
 use crate::unpack::unpack_output;
 use crate::urls;
 use tx_shared::archive::ArchiveLimits;
+use tx_shared::forge_client::{StatusTarget, report};
 
 /// Largest callback body accepted (a job with long logs is still far below).
 pub const MAX_CALLBACK_BYTES: usize = 5 * 1024 * 1024;
@@ -139,19 +139,11 @@ async fn accept(req: &Request, deps: &ClientDeps) -> Result<CallbackAnswer, Clie
     };
     // The job's repository URL was built from the registry; the entry it
     // names is the only forge told. A forge removed since is not told.
-    match final_job.repo_url.as_deref().map(|u| deps.forges.by_repo_url(u)) {
-        Some(Ok(forge)) => {
-            let target = StatusTarget {
-                forge_id: forge.id.clone(),
-                repo: status_repo(&final_job, forge.web_base()),
-                commit_id: final_job.commit.commit_id.clone(),
-            };
+    match StatusTarget::of_job(&final_job, &deps.forges) {
+        Ok(target) => {
             report(deps.forge.as_ref(), &target, state, target_url, &text).await;
         }
-        Some(Err(e)) => tracing::info!(job_id = %final_job.job_id, "commit status not set: {e}"),
-        None => {
-            tracing::info!(job_id = %final_job.job_id, "commit status not set: the job names no repository")
-        }
+        Err(reason) => tracing::info!(job_id = %final_job.job_id, "commit status not set: {reason}"),
     }
 
     Ok(CallbackAnswer {
@@ -215,17 +207,4 @@ fn fail(job: &mut Job, reason: String) {
     job.result = Some(JobResult::Failed);
     job.errors.push(reason.clone());
     job.message = Some(reason);
-}
-
-/// How the forge's API names the job's repository: the path of its
-/// repository URL below the forge's base (a GitLab project may sit in nested
-/// groups), else `owner/repo`.
-fn status_repo(job: &Job, web_base: &str) -> String {
-    job.repo_url
-        .as_deref()
-        .and_then(|u| u.strip_prefix(web_base))
-        .map(|p| p.trim_matches('/'))
-        .filter(|p| p.contains('/'))
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("{}/{}", job.repo_owner, job.repo_name))
 }

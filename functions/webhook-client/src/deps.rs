@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tx_shared::config::Config;
 use tx_shared::forges::ForgeRegistry;
-use tx_shared::ports::{Clock, ForgeClient, ManifestTable, ObjectStore};
+use tx_shared::ports::{Clock, ForgeClient, JobApi, ManifestTable, ObjectStore};
 
 /// The handlers' dependencies. Built once by the Lambda main or by `tx serve`
 /// and shared by every request, so connection pools and table handles are
@@ -20,10 +20,11 @@ pub struct ClientDeps {
     pub cdn: Arc<dyn ObjectStore>,
     /// `tx-manifest`: one row per repository, updated after each build.
     pub manifests: Arc<dyn ManifestTable>,
-    /// Sets commit statuses on the forge that sent the webhook.
+    /// Sets the final commit status (callback) and looks up release tags.
     pub forge: Arc<dyn ForgeClient>,
     /// Time source (build log timestamps, manifest rows).
     pub clock: Arc<dyn Clock>,
-    /// HTTP client for the job manager's API.
-    pub http: reqwest::Client,
+    /// Where jobs are requested: the job manager's API, or the job
+    /// manager itself when it runs in this process.
+    pub jobs: Arc<dyn JobApi>,
 }

@@ -7,9 +7,8 @@
 use lambda_http::{Body, Response};
 use tx_shared::api;
 use tx_shared::forges::Unconfigured;
-use tx_shared::ports::{StoreError, TableError};
+use tx_shared::ports::{JobApiError, StoreError, TableError};
 
-use crate::job_api::JobApiError;
 use crate::unpack::UnpackError;
 
 /// A request the client could not (or would not) handle.

@@ -1,10 +1,14 @@
 //! The job manager's `POST /tx/job`, from the client's side: a signed request,
 //! short timeouts, and an error that says whether the forge should redeliver.
+//! This is the [`JobApi`] the Lambda uses; `tx serve` calls the job manager
+//! in process instead.
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use tx_shared::config::Config;
 use tx_shared::domain::job_request::{ApiError, JobRequest, JobResponse};
+use tx_shared::ports::{JobApi, JobApiError};
 use tx_shared::signature::{CALLBACK_SIGNATURE_HEADER, sign_hex};
 
 use crate::urls::job_endpoint;
@@ -13,87 +17,59 @@ use crate::urls::job_endpoint;
 /// our answer and the manager only writes one row, so 5 s is generous.
 pub const JOB_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Why no job was obtained. Every variant is a 5xx for the forge, so it
-/// redelivers later; nothing has been written by then.
-#[derive(Debug, thiserror::Error)]
-pub enum JobApiError {
-    /// The manager could not be reached or did not answer in time.
-    #[error("job manager at {url} is unavailable: {reason}")]
-    Unavailable {
-        /// The endpoint.
-        url: String,
-        /// What went wrong.
-        reason: String,
-    },
-    /// The manager answered with an error.
-    #[error("job manager refused the job ({status}): {message}")]
-    Refused {
-        /// Its HTTP status.
-        status: u16,
-        /// Its error message (or the start of its body).
-        message: String,
-    },
-    /// The manager answered 2xx with something that is not a job response.
-    #[error("job manager answered something that is not a job: {0}")]
-    BadAnswer(String),
+/// The job manager's API over HTTP, signed with the callback secret
+/// (`x-tx-signature: sha256=<hex>`), which only this stack knows.
+#[derive(Clone)]
+pub struct HttpJobApi {
+    http: reqwest::Client,
+    url: String,
+    secret: String,
 }
 
-impl JobApiError {
-    /// 503 when the manager is down or busy (the forge should retry), 502 when
-    /// it answered wrongly.
-    pub fn status(&self) -> u16 {
-        match self {
-            JobApiError::Unavailable { .. } => 503,
-            JobApiError::Refused { status, .. } if *status == 503 || *status == 429 => 503,
-            JobApiError::Refused { .. } | JobApiError::BadAnswer(_) => 502,
+impl HttpJobApi {
+    /// The job API of `config.api_url`, reached with `http`.
+    pub fn new(http: reqwest::Client, config: &Config) -> HttpJobApi {
+        HttpJobApi {
+            http,
+            url: job_endpoint(&config.api_url),
+            secret: config.callback_secret.clone(),
         }
     }
 
-    /// Machine-readable code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            JobApiError::Unavailable { .. } => "job_manager_unavailable",
-            JobApiError::Refused { .. } => "job_manager_refused",
-            JobApiError::BadAnswer(_) => "job_manager_bad_answer",
+    fn unavailable(&self, e: &reqwest::Error) -> JobApiError {
+        JobApiError::Unavailable {
+            url: self.url.clone(),
+            reason: error_chain(e),
         }
     }
 }
 
-/// Asks the job manager for a job. The body is signed with the callback
-/// secret (`x-tx-signature: sha256=<hex>`), which only this stack knows.
-pub async fn request_job(
-    http: &reqwest::Client,
-    config: &Config,
-    request: &JobRequest,
-) -> Result<JobResponse, JobApiError> {
-    let url = job_endpoint(&config.api_url);
-    let body = serde_json::to_vec(request)
-        .map_err(|e| JobApiError::BadAnswer(format!("cannot encode request: {e}")))?;
-    let signature = format!("sha256={}", sign_hex(config.callback_secret.as_bytes(), &body));
-    let response = http
-        .post(&url)
-        .timeout(JOB_REQUEST_TIMEOUT)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .header(CALLBACK_SIGNATURE_HEADER, signature)
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| JobApiError::Unavailable {
-            url: url.clone(),
-            reason: error_chain(&e),
-        })?;
-    let status = response.status().as_u16();
-    let bytes = response.bytes().await.map_err(|e| JobApiError::Unavailable {
-        url: url.clone(),
-        reason: error_chain(&e),
-    })?;
-    if !(200..300).contains(&status) {
-        let message = serde_json::from_slice::<ApiError>(&bytes)
-            .map(|e| format!("{}: {}", e.error, e.message))
-            .unwrap_or_else(|_| String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned());
-        return Err(JobApiError::Refused { status, message });
+#[async_trait]
+impl JobApi for HttpJobApi {
+    async fn request_job(&self, request: &JobRequest) -> Result<JobResponse, JobApiError> {
+        let body = serde_json::to_vec(request)
+            .map_err(|e| JobApiError::BadAnswer(format!("cannot encode request: {e}")))?;
+        let signature = format!("sha256={}", sign_hex(self.secret.as_bytes(), &body));
+        let response = self
+            .http
+            .post(&self.url)
+            .timeout(JOB_REQUEST_TIMEOUT)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(CALLBACK_SIGNATURE_HEADER, signature)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| self.unavailable(&e))?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(|e| self.unavailable(&e))?;
+        if !(200..300).contains(&status) {
+            let message = serde_json::from_slice::<ApiError>(&bytes)
+                .map(|e| format!("{}: {}", e.error, e.message))
+                .unwrap_or_else(|_| String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned());
+            return Err(JobApiError::Refused { status, message });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| JobApiError::BadAnswer(e.to_string()))
     }
-    serde_json::from_slice(&bytes).map_err(|e| JobApiError::BadAnswer(e.to_string()))
 }
 
 /// An error with its causes (reqwest's top-level message alone hides

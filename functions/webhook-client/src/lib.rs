@@ -1,8 +1,9 @@
 //! tx-webhook-client: the two HTTP doors of the pipeline that face the forges.
 //!
 //! `POST /client/webhook` (thread 1 of DESIGN.md) turns a signed forge event
-//! into a job request, the first `build_log.json` and a pending commit status,
-//! and answers in well under a second. `POST /client/callback` (step 8) takes
+//! into a job request and the first `build_log.json`, and answers in well
+//! under a second: it never waits for a forge's status API (the pending
+//! status is set from the job table's stream, by the job manager). `POST /client/callback` (step 8) takes
 //! the finished job from the job manager, publishes its output into the CDN
 //! bucket, updates the repository's manifest row and the commit status, and
 //! writes the final `build_log.json` last, because that write is what starts
@@ -22,15 +23,12 @@ pub mod event;
 pub mod filters;
 pub mod forge;
 pub mod forge_api;
-pub mod forge_status;
-pub mod forge_tags;
 pub mod job_api;
 pub mod manifest_row;
 pub mod payload;
 pub mod release_commit;
 pub mod router;
 pub mod signature_check;
-pub mod status_report;
 pub mod unpack;
 pub mod urls;
 pub mod webhook;
@@ -38,5 +36,5 @@ pub mod webhook_body;
 
 pub use deps::ClientDeps;
 pub use error::ClientError;
-pub use forge_status::HttpForgeClient;
+pub use job_api::HttpJobApi;
 pub use router::handle_http;

@@ -7,14 +7,15 @@ use std::sync::Arc;
 
 use lambda_http::{Error, service_fn};
 use tx_shared::aws::{DynamoManifestTable, S3Store};
+use tx_shared::forge_client::HttpForgeClient;
 use tx_shared::ports::SystemClock;
-use tx_webhook_client::{ClientDeps, HttpForgeClient, handle_http};
+use tx_webhook_client::{ClientDeps, HttpJobApi, handle_http};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let (config, aws) = tx_shared::aws::cold_start().await?;
     // The webhook answers within API Gateway's 29 s: the job manager's API
-    // and the forge's status API get a few seconds each, never more.
+    // and a release's tag lookup get a few seconds each, never more.
     let http = tx_shared::http_client::client(tx_shared::http_client::Role::Api)?;
     let forges = Arc::new(tx_shared::aws::forges_at_cold_start(&aws).await?);
     let deps = ClientDeps {
@@ -26,7 +27,7 @@ async fn main() -> Result<(), Error> {
         forge: Arc::new(HttpForgeClient::new(forges.clone())?),
         forges,
         clock: Arc::new(SystemClock),
-        http,
+        jobs: Arc::new(HttpJobApi::new(http, &config)),
         config,
     };
     let deps = &deps;

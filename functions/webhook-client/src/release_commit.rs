@@ -4,7 +4,7 @@
 //! This is the one forge call made while the forge waits for the webhook's
 //! answer (statuses are posted later, from the job stream): the job is filed
 //! under the commit (`owner/repo/commit10`), so it cannot be requested
-//! without one. The lookup is bounded ([`crate::forge_tags::TAG_TIMEOUT`]);
+//! without one. The lookup is bounded ([`tx_shared::forge_client::TAG_TIMEOUT`]);
 //! when it fails the delivery is answered 502 with the reason, nothing is
 //! written, and the forge's "Redeliver" retries it cleanly.
 

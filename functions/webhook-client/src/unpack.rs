@@ -8,6 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use tx_shared::archive::{ArchiveError, ArchiveLimits, SafeZip};
 use tx_shared::domain::build_log::BUILD_LOG;
 use tx_shared::domain::convert::output_files::MANIFEST_JSON;
@@ -64,8 +66,21 @@ pub struct Unpacked {
     pub manifest_problem: Option<String>,
 }
 
-/// Downloads `output_key` from the CDN bucket to a temporary file, unpacks it
-/// and writes every file under `prefix` (`u/<o>/<r>/<c10>/`). Entries named
+/// An entry read from the output zip, ready to upload: in memory, or, past
+/// [`IN_MEMORY_BYTES`], in a temporary file (a release's downloads may be
+/// as large as a source archive).
+enum Entry {
+    Bytes(Bytes),
+    File(PathBuf),
+}
+
+/// Largest entry uploaded from memory; with [`UPLOAD_CONCURRENCY`] entries
+/// in flight and as many read ahead, this bounds what a publish holds.
+const IN_MEMORY_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Downloads `output_key` from the CDN bucket, reads it entry by entry and
+/// writes every file under `prefix` (`u/<o>/<r>/<c10>/`) as it is read: one
+/// write of each byte, no unpacked copy on disk read back. Entries named
 /// `build_log.json` are skipped: the client writes that file itself, last.
 pub async fn unpack_output(
     cdn: &Arc<dyn ObjectStore>,
@@ -79,28 +94,36 @@ pub async fn unpack_output(
     if !cdn.get_to_file(output_key, &zip_path).await? {
         return Err(UnpackError::Missing(output_key.to_string()));
     }
-    let files_dir = work.path().join("files");
-    let entries = {
-        let (zip_path, files_dir) = (zip_path.clone(), files_dir.clone());
-        tokio::task::spawn_blocking(move || extract(&zip_path, &files_dir, limits))
-            .await
-            .map_err(|e| UnpackError::Io(std::io::Error::other(e.to_string())))??
-    };
-    let keys = upload(cdn, prefix, &entries).await?;
-    let (manifest, manifest_problem) = match entries.iter().find(|(name, _)| name == MANIFEST_JSON) {
+    let (sender, entries) = tokio::sync::mpsc::channel(UPLOAD_CONCURRENCY);
+    let large = work.path().join("large");
+    let reader = tokio::task::spawn_blocking(move || read_entries(&zip_path, &large, limits, sender));
+    let uploaded = upload(cdn, prefix, entries).await;
+    let read = reader
+        .await
+        .map_err(|e| UnpackError::Io(std::io::Error::other(e.to_string())))?;
+    // A bad zip stops the reader, which closes the uploads: its error is the
+    // cause, and what was written of it is taken down again.
+    if let Err(e) = read {
+        if let Ok((keys, _)) = &uploaded {
+            for key in keys {
+                if let Err(d) = cdn.delete(key).await {
+                    tracing::warn!(key, "cannot remove a file of a refused output: {d}");
+                }
+            }
+        }
+        return Err(e);
+    }
+    let (keys, manifest) = uploaded?;
+    let (manifest, manifest_problem) = match manifest {
         None => (None, Some(format!("output has no {MANIFEST_JSON}"))),
-        Some((_, path)) => match tokio::fs::read(path)
-            .await
-            .map(|b| serde_json::from_slice::<NormalizedManifest>(&b))
-        {
-            Ok(Ok(m)) => (Some(m), None),
-            Ok(Err(e)) => (
+        Some(bytes) => match serde_json::from_slice::<NormalizedManifest>(&bytes) {
+            Ok(m) => (Some(m), None),
+            Err(e) => (
                 None,
                 Some(format!(
                     "output {MANIFEST_JSON} is not a normalised manifest: {e}"
                 )),
             ),
-            Err(e) => return Err(e.into()),
         },
     };
     Ok(Unpacked {
@@ -110,37 +133,47 @@ pub async fn unpack_output(
     })
 }
 
-/// Writes every unpacked file under `prefix`, [`UPLOAD_CONCURRENCY`] at a
-/// time; returns the keys in name order once all are in place.
+/// Writes every entry received under `prefix`, [`UPLOAD_CONCURRENCY`] at a
+/// time; returns the keys in name order once all are in place, and the
+/// bytes of `manifest.json` if there was one.
 async fn upload(
     cdn: &Arc<dyn ObjectStore>,
     prefix: &str,
-    entries: &[(String, PathBuf)],
-) -> Result<Vec<String>, UnpackError> {
-    let mut pending = entries
-        .iter()
-        .map(|(name, path)| (format!("{prefix}{name}"), path.clone()));
+    mut entries: tokio::sync::mpsc::Receiver<(String, Entry)>,
+) -> Result<(Vec<String>, Option<Bytes>), UnpackError> {
     let mut running = tokio::task::JoinSet::new();
-    let mut keys = Vec::with_capacity(entries.len());
-    loop {
-        while running.len() < UPLOAD_CONCURRENCY {
-            let Some((key, path)) = pending.next() else {
-                break;
-            };
-            let cdn = Arc::clone(cdn);
-            running.spawn(async move {
-                let written = cdn.put_file(&key, &path, content_type_for(&key)).await;
-                written.map(|()| key)
-            });
+    let mut keys = Vec::new();
+    let mut manifest = None;
+    let mut open = true;
+    while open || !running.is_empty() {
+        tokio::select! {
+            next = entries.recv(), if open && running.len() < UPLOAD_CONCURRENCY => match next {
+                Some((name, entry)) => {
+                    if name == MANIFEST_JSON && let Entry::Bytes(bytes) = &entry {
+                        manifest = Some(bytes.clone());
+                    }
+                    running.spawn(put_entry(Arc::clone(cdn), format!("{prefix}{name}"), entry));
+                }
+                None => open = false,
+            },
+            Some(done) = running.join_next() => {
+                let key = done.map_err(|e| UnpackError::Io(std::io::Error::other(e.to_string())))??;
+                keys.push(key);
+            }
         }
-        let Some(done) = running.join_next().await else {
-            break;
-        };
-        let key = done.map_err(|e| UnpackError::Io(std::io::Error::other(e.to_string())))??;
-        keys.push(key);
     }
     keys.sort();
-    Ok(keys)
+    Ok((keys, manifest))
+}
+
+/// Writes one entry at `key`; answers the key.
+async fn put_entry(cdn: Arc<dyn ObjectStore>, key: String, entry: Entry) -> Result<String, UnpackError> {
+    let content_type = content_type_for(&key);
+    match entry {
+        Entry::Bytes(bytes) => cdn.put(&key, bytes, content_type).await?,
+        Entry::File(path) => cdn.put_file(&key, &path, content_type).await?,
+    }
+    Ok(key)
 }
 
 impl From<ArchiveError> for UnpackError {
@@ -154,20 +187,42 @@ impl From<ArchiveError> for UnpackError {
     }
 }
 
-/// Unpacks `zip_path` into `out`, returning `(entry name, file)` sorted by
-/// name. A `build_log.json` entry is skipped: the client writes that itself.
-fn extract(
+/// Reads `zip_path` entry by entry into `sender`, in archive order; large
+/// entries go to files under `large`. A `build_log.json` entry is skipped
+/// (the client writes that itself), and of two entries with one name the
+/// first is kept. Stops early, without error, when the uploads stopped.
+fn read_entries(
     zip_path: &Path,
-    out: &Path,
+    large: &Path,
     limits: ArchiveLimits,
-) -> Result<Vec<(String, PathBuf)>, UnpackError> {
-    let zip = SafeZip::open(zip_path, limits)?;
-    Ok(zip.extract(out, |name| {
+    sender: tokio::sync::mpsc::Sender<(String, Entry)>,
+) -> Result<(), UnpackError> {
+    let mut zip = SafeZip::open(zip_path, limits)?;
+    let mut seen = std::collections::HashSet::new();
+    for position in 0..zip.len() {
+        let Some(name) = zip.name(position).map(str::to_string) else {
+            continue;
+        };
         if name.rsplit('/').next() == Some(BUILD_LOG) {
             tracing::warn!(entry = %name, "output zip holds a build log; skipped (the client writes it)");
-            None
-        } else {
-            Some(name.to_string())
+            continue;
         }
-    })?)
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let entry = if zip.declared_size(position).unwrap_or(0) > IN_MEMORY_BYTES {
+            let path = large.join(position.to_string());
+            std::fs::create_dir_all(large)?;
+            let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+            zip.copy_to(position, &mut file)?;
+            std::io::Write::flush(&mut file)?;
+            Entry::File(path)
+        } else {
+            Entry::Bytes(Bytes::from(zip.read(position)?))
+        };
+        if sender.blocking_send((name, entry)).is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
 }

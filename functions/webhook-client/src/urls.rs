@@ -1,18 +1,7 @@
 //! The public addresses of a build, in one place so the webhook answer, the
 //! commit status and the callback always agree.
 
-use tx_shared::domain::build_log::BUILD_LOG;
-
-/// Key of a build's `build_log.json` in the CDN bucket (`prefix` is
-/// `u/<owner>/<repo>/<commit10>/`).
-pub fn build_log_key(prefix: &str) -> String {
-    format!("{prefix}{BUILD_LOG}")
-}
-
-/// Public URL of a build's `build_log.json` on the CDN.
-pub fn build_log_url(cdn_url: &str, prefix: &str) -> String {
-    format!("{}/{}", cdn_url.trim_end_matches('/'), build_log_key(prefix))
-}
+pub use tx_shared::domain::build_log::{build_log_key, build_log_url};
 
 /// Public URL of a build's site.
 pub fn site_url(site_url: &str, prefix: &str) -> String {

@@ -1,5 +1,7 @@
 //! `POST /client/webhook` (DESIGN.md thread 1): a forge event becomes a job
-//! request, the first `build_log.json` and a pending commit status.
+//! request and the first `build_log.json`. Nothing here waits for a forge
+//! (but a release's tag lookup): commit statuses are set by the job manager
+//! from the job table's stream, so a slow status API cannot hold the answer.
 //!
 //! Order matters: the delivery is matched to a configured forge and its
 //! signature checked before the body is read into an event, and the job
@@ -10,21 +12,18 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use tx_shared::api;
 use tx_shared::domain::build_log::{BuildLog, DisplayStatus};
-use tx_shared::domain::job::{commit10, repo_prefix};
+use tx_shared::domain::job::repo_prefix;
 use tx_shared::domain::job_request::{JobDisposition, JobResponse, Superseded};
 use tx_shared::domain::project::RefRecord;
-use tx_shared::ports::StatusState;
 
 use crate::build_log_store;
 use crate::deps::ClientDeps;
 use crate::error::ClientError;
-use crate::event::{self, BuildTrigger, ForgeEvent, RefRemovalTrigger};
+use crate::event::{self, ForgeEvent, RefRemovalTrigger};
 use crate::filters::{self, Verdict};
 use crate::forge;
-use crate::job_api;
 use crate::release_commit;
 use crate::signature_check;
-use crate::status_report::{StatusTarget, report};
 use crate::urls;
 use crate::webhook_body;
 
@@ -171,14 +170,14 @@ async fn accept(req: &Request, deps: &ClientDeps) -> Result<Response<Body>, Clie
     let mut request = trigger.job_request(urls::callback_url(&deps.config.api_url));
     request.assets = assets;
     request.default_branch = event::default_branch(&body.json);
-    let response = job_api::request_job(&deps.http, &deps.config, &request).await?;
+    let response = deps.jobs.request_job(&request).await?;
     tracing::info!(
         job_id = %response.job.job_id,
         identifier = %response.job.identifier,
         disposition = ?response.disposition,
         "job requested"
     );
-    let answer = record(deps, &trigger, &response).await?;
+    let answer = record(deps, &response).await?;
     let status = if response.disposition == JobDisposition::Existing {
         200
     } else {
@@ -229,14 +228,10 @@ fn ignored(reason: String) -> Response<Body> {
     )
 }
 
-/// Writes what a new (or coalesced) job needs in the CDN bucket and on the
-/// forge. A redelivery (`existing`) writes nothing unless its first build log
+/// Writes what a new (or coalesced) job needs in the CDN bucket: its first
+/// build log, and the older build's cancelled one. A redelivery (`existing`) writes nothing unless its first build log
 /// is missing (a previous delivery failed after the job was created).
-async fn record(
-    deps: &ClientDeps,
-    trigger: &BuildTrigger,
-    response: &JobResponse,
-) -> Result<WebhookAnswer, ClientError> {
+async fn record(deps: &ClientDeps, response: &JobResponse) -> Result<WebhookAnswer, ClientError> {
     let job = &response.job;
     let prefix = job.site_prefix();
     let build_log_url = urls::build_log_url(&deps.config.cdn_url, &prefix);
@@ -250,50 +245,19 @@ async fn record(
         _ => build_log_store::write(deps.cdn.as_ref(), &prefix, &log).await?,
     }
 
-    if is_new {
-        let target = StatusTarget {
-            forge_id: trigger.forge_id.clone(),
-            repo: trigger.status_repo.clone(),
-            commit_id: job.commit.commit_id.clone(),
-        };
-        if let Some(superseded) = &response.superseded {
-            let by = job.commit10();
-            // The job is coalesced whatever happens here, and a redelivery
-            // would come back as `existing`: a failure is logged, not answered.
-            let now = deps.clock.now();
-            match build_log_store::cancel_superseded(deps.cdn.as_ref(), superseded, by, now).await {
-                Ok(cancelled) => {
-                    tracing::info!(old = %superseded.identifier, cancelled, "older build superseded by {by}")
-                }
-                Err(e) => {
-                    tracing::error!(old = %superseded.identifier, "cannot mark the older build cancelled: {e}")
-                }
+    if is_new && let Some(superseded) = &response.superseded {
+        // The job is coalesced whatever happens here, and a redelivery
+        // would come back as `existing`: a failure is logged, not answered.
+        let by = job.commit10();
+        let now = deps.clock.now();
+        match build_log_store::cancel_superseded(deps.cdn.as_ref(), superseded, by, now).await {
+            Ok(cancelled) => {
+                tracing::info!(old = %superseded.identifier, cancelled, "older build superseded by {by}")
             }
-            let old_target = StatusTarget {
-                commit_id: superseded.commit_id.clone(),
-                ..target.clone()
-            };
-            let old_prefix = format!("u/{}/", superseded.identifier);
-            let old_log_url = urls::build_log_url(&deps.config.cdn_url, &old_prefix);
-            let text = format!("Not built: superseded by {by}");
-            report(
-                deps.forge.as_ref(),
-                &old_target,
-                StatusState::Error,
-                &old_log_url,
-                &text,
-            )
-            .await;
+            Err(e) => {
+                tracing::error!(old = %superseded.identifier, "cannot mark the older build cancelled: {e}")
+            }
         }
-        let text = format!("Build of {} requested", commit10(&job.commit.commit_id));
-        report(
-            deps.forge.as_ref(),
-            &target,
-            StatusState::Pending,
-            &build_log_url,
-            &text,
-        )
-        .await;
     }
 
     Ok(WebhookAnswer {

@@ -35,7 +35,7 @@ async fn harness() -> Harness {
 async fn gitea_push_sample_requests_a_job() {
     let mut h = harness().await;
     // The fake manager checks signatures with the test callback secret.
-    h.deps.config.callback_secret = common::CALLBACK_SECRET.into();
+    h.sign_jobs_with(common::CALLBACK_SECRET);
     let (status, json) = answer(
         handle_http(sample("webhook-client.apigw-push.json"), &h.deps)
             .await
@@ -57,7 +57,7 @@ async fn gitea_push_sample_requests_a_job() {
 #[tokio::test]
 async fn gitlab_push_sample_requests_a_job() {
     let mut h = harness().await;
-    h.deps.config.callback_secret = common::CALLBACK_SECRET.into();
+    h.sign_jobs_with(common::CALLBACK_SECRET);
     let (status, json) = answer(
         handle_http(sample("webhook-gitlab-push.json"), &h.deps)
             .await

@@ -6,8 +6,8 @@ mod common;
 use std::sync::Arc;
 
 use common::{registry, start_forge};
+use tx_shared::forge_client::HttpForgeClient;
 use tx_shared::ports::{CommitStatus, ForgeClient, ForgeError, ForgeKind, StatusState};
-use tx_webhook_client::HttpForgeClient;
 
 const SHA: &str = "da1560886d4f094c3e6c9ef40349f7d38b5d27d7";
 

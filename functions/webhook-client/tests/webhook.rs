@@ -32,7 +32,7 @@ async fn send(h: &Harness, event: &str, delivery: &str, body: Vec<u8>) -> (u16, 
 }
 
 #[tokio::test]
-async fn created_job_writes_requested_build_log_and_pending_status() {
+async fn created_job_writes_requested_build_log_and_calls_no_forge() {
     let h = Harness::new(None, &[]).await;
     let Some(body) = gitea_push(&h, SHA_A) else {
         return;
@@ -84,20 +84,9 @@ async fn created_job_writes_requested_build_log_and_pending_status() {
         vec!["u/example/example/67b56589a4/build_log.json"]
     );
 
-    // The forge was told: pending, linking the build log.
-    let calls = h.forge.calls.lock().unwrap().clone();
-    assert_eq!(calls.len(), 1);
-    assert_eq!(
-        calls[0].path,
-        format!("/api/v1/repos/example/example/statuses/{SHA_A}")
-    );
-    assert_eq!(calls[0].authorization.as_deref(), Some("token test-forge-token"));
-    assert_eq!(calls[0].body["state"], "pending");
-    assert_eq!(calls[0].body["context"], "tx");
-    assert_eq!(
-        calls[0].body["target_url"],
-        "http://cdn.test/u/example/example/67b56589a4/build_log.json"
-    );
+    // The webhook told the forge nothing: the pending status is set from
+    // the job table's stream, so a slow status API cannot hold this answer.
+    assert!(h.forge.calls.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -166,24 +155,9 @@ async fn coalesced_job_cancels_the_older_build_log() {
     assert_eq!(new["status"], "requested");
     assert_eq!(new["job_id"], old["job_id"]);
 
-    let calls = h.forge.calls.lock().unwrap().clone();
-    let states: Vec<(String, String)> = calls
-        .iter()
-        .map(|c| (c.path.clone(), c.body["state"].as_str().unwrap_or("").to_string()))
-        .collect();
     assert!(
-        states.contains(&(
-            format!("/api/v1/repos/example/example/statuses/{SHA_A}"),
-            "error".into()
-        )),
-        "{states:?}"
-    );
-    assert!(
-        states.contains(&(
-            format!("/api/v1/repos/example/example/statuses/{SHA_B}"),
-            "pending".into()
-        )),
-        "{states:?}"
+        h.forge.calls.lock().unwrap().is_empty(),
+        "statuses are the stream's"
     );
     assert_eq!(h.notified_keys().len(), 3, "first log, cancellation, second log");
 }
@@ -427,19 +401,6 @@ async fn branch_filters() {
     let h = Harness::new(None, &[("TX_BRANCHES", "master")]).await;
     let body = gitea_push(&h, SHA_A).unwrap();
     assert_eq!(send(&h, "push", "d", body).await.0, 202);
-}
-
-#[tokio::test]
-async fn a_failing_forge_does_not_fail_the_webhook() {
-    let h = Harness::new(None, &[]).await;
-    *h.forge.answer.lock().unwrap() = 500;
-    let Some(body) = gitea_push(&h, SHA_A) else {
-        return;
-    };
-    let (status, json) = send(&h, "push", "d", body).await;
-    assert_eq!(status, 202, "{json}");
-    assert_eq!(h.forge.calls.lock().unwrap().len(), 1);
-    assert!(h.build_log("u/example/example/67b56589a4/").await.is_some());
 }
 
 #[tokio::test]

@@ -167,3 +167,15 @@ impl BuildLog {
 
 /// Name of the build log object (and the deployer's trigger suffix).
 pub const BUILD_LOG: &str = "build_log.json";
+
+/// Key of a build's `build_log.json` in the CDN bucket (`prefix` is
+/// `u/<owner>/<repo>/<commit10>/`).
+pub fn build_log_key(prefix: &str) -> String {
+    format!("{prefix}{BUILD_LOG}")
+}
+
+/// Public URL of a build's `build_log.json` on the CDN: what the webhook
+/// answers and commit statuses link to, so they always agree.
+pub fn build_log_url(cdn_url: &str, prefix: &str) -> String {
+    format!("{}/{}", cdn_url.trim_end_matches('/'), build_log_key(prefix))
+}

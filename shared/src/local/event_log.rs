@@ -76,8 +76,14 @@ impl EventLog {
         consumer: &str,
         limit: usize,
     ) -> Result<Vec<LoggedEvent>, TableError> {
+        let after = self.checkpoint_of(consumer)?;
+        self.after(source, after, limit)
+    }
+
+    /// Up to `limit` records of `source` after `seq`, oldest first: what a
+    /// consumer that already holds the records up to `seq` reads next.
+    pub fn after(&self, source: &str, after: i64, limit: usize) -> Result<Vec<LoggedEvent>, TableError> {
         let conn = self.db.lock()?;
-        let after = checkpoint_of(&conn, consumer)?;
         let mut stmt = conn
             .prepare("SELECT seq, record FROM events WHERE source = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")
             .map_err(backend)?;

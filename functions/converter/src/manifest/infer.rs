@@ -198,11 +198,11 @@ mod tests {
     use super::*;
 
     fn tree(files: &[&str]) -> SourceTree {
-        SourceTree {
-            root: ".".into(),
-            files: files.iter().map(|s| s.to_string()).collect(),
-            max_file_bytes: 1,
-        }
+        SourceTree::in_folder(
+            std::path::Path::new("."),
+            files.iter().map(|s| s.to_string()).collect(),
+            1,
+        )
     }
 
     #[test]

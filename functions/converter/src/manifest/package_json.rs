@@ -100,11 +100,7 @@ mod tests {
     fn broken_json_is_read_leniently() {
         let text = "{\n \"language\": {\"slug\": \"en\", \"dir\": \"ltr\", \"name\": \"English\"},\n \"resource\": {\"slug\": \"obs\", \"name\": \"Open Bible Stories\",\n \"status\": {\"checks\": []\n \"x\": 1,}, },\n}";
         assert!(serde_json::from_str::<Value>(text).is_err());
-        let tree = SourceTree {
-            root: ".".into(),
-            files: vec![],
-            max_file_bytes: 1,
-        };
+        let tree = SourceTree::in_folder(std::path::Path::new("."), vec![], 1);
         let m = parse(text, &tree, "en-obs").unwrap();
         assert_eq!(m.resource_type, ResourceType::Obs);
         assert_eq!(m.language.id, "en");

@@ -153,13 +153,7 @@ fn header_value<'a>(head: &'a str, marker: &str) -> Option<&'a str> {
 }
 
 fn read_head(ctx: &Context, rel: &str) -> String {
-    use std::io::Read;
-    let mut buf = vec![0u8; 2048];
-    let n = std::fs::File::open(ctx.tree.path(rel))
-        .and_then(|mut f| f.read(&mut buf))
-        .unwrap_or(0);
-    buf.truncate(n);
-    String::from_utf8_lossy(&buf).into_owned()
+    ctx.tree.read_head(rel, 2048)
 }
 
 /// Assembles translationStudio chunks (`CC/VV.txt`, `CC/title.txt`,

@@ -36,5 +36,13 @@ pub fn deps(dir: &std::path::Path) -> ManagerDeps {
         http: reqwest::Client::new(),
         registry: ModuleRegistry::standard("test"),
         runner: "test runner".into(),
+        // No forge is configured: statuses are logged as not set.
+        forges: Arc::new(tx_shared::forges::ForgeRegistry::empty("test")),
+        forge: Arc::new(
+            tx_shared::forge_client::HttpForgeClient::new(Arc::new(tx_shared::forges::ForgeRegistry::empty(
+                "test",
+            )))
+            .expect("forge client"),
+        ),
     }
 }

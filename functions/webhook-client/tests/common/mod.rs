@@ -18,11 +18,12 @@ use lambda_http::{Body, Request, Response};
 use tx_shared::config::Config;
 use tx_shared::domain::job::{Job, JobStatus, commit10};
 use tx_shared::domain::job_request::{JobDisposition, JobRequest, JobResponse, Superseded};
+use tx_shared::forge_client::HttpForgeClient;
 use tx_shared::forges::ForgeRegistry;
 use tx_shared::local::{CDN_NOTIFICATIONS, LocalBackend};
 use tx_shared::ports::{Clock, ObjectStore, StoreError};
 use tx_shared::signature::{sign_hex, verify_hex};
-use tx_webhook_client::{ClientDeps, HttpForgeClient};
+use tx_webhook_client::{ClientDeps, HttpJobApi};
 
 pub const WEBHOOK_SECRET: &str = "test-webhook-secret";
 pub const CALLBACK_SECRET: &str = "test-callback-secret";
@@ -396,15 +397,14 @@ impl Harness {
             puts: Mutex::new(vec![]),
             pages_before_build_log: Mutex::new(vec![]),
         });
-        let http = reqwest::Client::new();
         let deps = ClientDeps {
+            jobs: Arc::new(HttpJobApi::new(reqwest::Client::new(), &config)),
             config,
             cdn: store.clone(),
             manifests: backend.manifests.clone(),
             forge: Arc::new(HttpForgeClient::new(forges.clone()).expect("forge client")),
             forges,
             clock: Arc::new(FixedClock),
-            http,
         };
         Harness {
             _dir: dir,
@@ -415,6 +415,12 @@ impl Harness {
             forge,
             forge_url,
         }
+    }
+
+    /// Signs job requests with `secret` from now on.
+    pub fn sign_jobs_with(&mut self, secret: &str) {
+        self.deps.config.callback_secret = secret.into();
+        self.deps.jobs = Arc::new(HttpJobApi::new(reqwest::Client::new(), &self.deps.config));
     }
 
     /// Every key in the CDN bucket.

@@ -10,12 +10,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::forges::ForgeRegistry;
+use crate::ports::{CommitStatus, ForgeClient, ForgeError, ForgeKind, StatusState, TagQuery};
 use async_trait::async_trait;
 use serde_json::json;
-use tx_shared::forges::ForgeRegistry;
-use tx_shared::ports::{CommitStatus, ForgeClient, ForgeError, ForgeKind, StatusState, TagQuery};
 
-use tx_shared::identity::{CommitId, Segment};
+use crate::identity::{CommitId, Segment};
+
+mod report;
+mod tags;
+
+pub use report::{StatusTarget, report};
+pub use tags::TAG_TIMEOUT;
 
 /// The name the statuses are filed under on the forge.
 pub const STATUS_CONTEXT: &str = "tx";
@@ -47,12 +53,12 @@ impl HttpForgeClient {
     }
 
     /// The registry entry with this id.
-    pub(crate) fn forge(&self, id: &str) -> Option<&tx_shared::forges::Forge> {
+    fn forge(&self, id: &str) -> Option<&crate::forges::Forge> {
         self.forges.by_id(id)
     }
 
     /// The HTTP client (no redirects, bounded connect time).
-    pub(crate) fn http(&self) -> &reqwest::Client {
+    fn http(&self) -> &reqwest::Client {
         &self.http
     }
 }

@@ -1,12 +1,14 @@
 //! Telling the forge how a build goes, best effort: a forge that is down, a
 //! missing token or a forge without a status API is logged and never fails
-//! the webhook or the callback (the build log is the record that matters).
+//! the job stream or the callback (the build log is the record that matters).
 
 use std::time::Duration;
 
-use tx_shared::ports::{CommitStatus, ForgeClient, ForgeError, StatusState};
+use crate::ports::{CommitStatus, ForgeClient, ForgeError, StatusState};
 
-use tx_shared::identity::CommitId;
+use crate::domain::job::Job;
+use crate::forges::ForgeRegistry;
+use crate::identity::CommitId;
 
 /// Upper bound on one status call, whatever the client's own timeouts.
 const REPORT_TIMEOUT: Duration = Duration::from_secs(6);
@@ -20,6 +22,32 @@ pub struct StatusTarget {
     pub repo: String,
     /// The commit (statuses are only set on real SHAs).
     pub commit_id: String,
+}
+
+impl StatusTarget {
+    /// Where `job`'s commit status goes: the registry entry its repository
+    /// URL (built from the registry when the job was requested) belongs to,
+    /// at the repository path below that forge's base (a GitLab project may
+    /// sit in nested groups), else `owner/repo`. A job without a repository
+    /// URL, or of a forge removed since, has none: the reason is the error.
+    pub fn of_job(job: &Job, forges: &ForgeRegistry) -> Result<StatusTarget, String> {
+        let url = job
+            .repo_url
+            .as_deref()
+            .ok_or_else(|| "the job names no repository".to_string())?;
+        let forge = forges.by_repo_url(url).map_err(|e| e.to_string())?;
+        let repo = url
+            .strip_prefix(forge.web_base())
+            .map(|p| p.trim_matches('/'))
+            .filter(|p| p.contains('/'))
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{}/{}", job.repo_owner, job.repo_name));
+        Ok(StatusTarget {
+            forge_id: forge.id.clone(),
+            repo,
+            commit_id: job.commit.commit_id.clone(),
+        })
+    }
 }
 
 /// Sets a status and logs what happened; returns whether it was set.

@@ -1,7 +1,7 @@
 //! Tag lookups on the forges' APIs: a release payload names the branch it
 //! was cut from, not the commit, and a build is filed under its commit.
 //!
-//! Same rules as the status calls ([`crate::forge_status`]): the URL is built
+//! Same rules as the status calls ([`super`]): the URL is built
 //! from the registry entry's `api_url` and the validated repository path and
 //! tag, the entry's token (when it has one: public repositories need none)
 //! goes to that API host only, and no redirect is followed. The lookup runs
@@ -10,13 +10,13 @@
 
 use std::time::Duration;
 
+use crate::forges::Forge;
+use crate::identity::{CommitId, RefName, Segment};
+use crate::ports::{ForgeError, ForgeKind, TagQuery};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::Value;
-use tx_shared::forges::Forge;
-use tx_shared::identity::{CommitId, RefName, Segment};
-use tx_shared::ports::{ForgeError, ForgeKind, TagQuery};
 
-use crate::forge_status::HttpForgeClient;
+use super::HttpForgeClient;
 
 /// How long one tag lookup may take. GitHub gives up on a webhook after
 /// 10 s; the job request and the build log still have to fit after it.
@@ -33,11 +33,11 @@ const TAG_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// One way a forge names a tag's commit: the URL and where the SHA is in the
 /// JSON answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lookup {
+pub(crate) struct Lookup {
     /// The API URL, built from the registry entry.
-    pub url: String,
+    pub(crate) url: String,
     /// JSON pointer to the SHA in the answer (`/sha`, `/commit/sha`).
-    pub sha_at: &'static str,
+    pub(crate) sha_at: &'static str,
 }
 
 /// The lookups to try for `query` on `forge`, in order (a later one is tried
@@ -47,7 +47,7 @@ pub struct Lookup {
 /// `/git/commits/{tag}` → `sha` (older Gitea);
 /// Gogs `/tags/{tag}`, then `/commits/{tag}` → `sha`.
 /// GitLab release payloads name their commit, so GitLab is not looked up.
-pub fn lookups(forge: &Forge, query: &TagQuery) -> Result<Vec<Lookup>, ForgeError> {
+pub(crate) fn lookups(forge: &Forge, query: &TagQuery) -> Result<Vec<Lookup>, ForgeError> {
     let repo = checked_repo(&query.repo)?;
     let tag = RefName::parse(&query.tag).map_err(|e| ForgeError::Invalid(e.to_string()))?;
     let tag = utf8_percent_encode(tag.as_str(), TAG_SEGMENT);
@@ -79,7 +79,7 @@ fn checked_repo(repo: &str) -> Result<&str, ForgeError> {
 }
 
 /// The commit SHA at `pointer` in a forge's JSON answer, lower-case.
-pub fn sha_in(answer: &Value, pointer: &str) -> Result<String, ForgeError> {
+pub(crate) fn sha_in(answer: &Value, pointer: &str) -> Result<String, ForgeError> {
     answer
         .pointer(pointer)
         .and_then(Value::as_str)
@@ -156,8 +156,8 @@ fn unreachable(e: &reqwest::Error) -> ForgeError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::forges::ForgeRegistry;
     use serde_json::json;
-    use tx_shared::forges::ForgeRegistry;
 
     fn forge(kind: &str) -> Forge {
         let json = json!([{"id": "f", "kind": kind, "url": "https://forge.example/git",
