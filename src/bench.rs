@@ -1,6 +1,7 @@
 //! `tx bench convert [--repeat N] PATH…`: converts each input without
 //! writing anything and prints one line of figures per input, so throughput
-//! and memory are measured on real data in one run.
+//! and memory are measured on real data in one run. `tx bench e2e` (see
+//! [`e2e`]) measures webhook → published page on the embedded runtime.
 //!
 //! Each input is converted N times and the best and median runs are shown:
 //! on a shared, noisy machine the best of several runs is the figure that
@@ -10,6 +11,10 @@
 use std::path::Path;
 
 use tx_converter::{BenchFigures, Limits, bench_convert};
+
+mod e2e;
+
+pub use e2e::{E2eOptions, e2e};
 
 /// Benchmarks each input `repeat` times; one line each on stdout. Fails if
 /// any input does.

@@ -159,6 +159,19 @@ enum Bench {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Webhook → published page on the embedded runtime and a loopback
+    /// forge, with the stage breakdown and the webhook's answer times.
+    E2e {
+        /// One JSON object per line instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Webhook deliveries sent at once in the concurrent measurement.
+        #[arg(long, default_value_t = 200)]
+        concurrency: usize,
+        /// Repository archives or folders (default: the README's set from
+        /// the corpus, `TX_CORPUS` or `../shared/corpus`).
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -280,5 +293,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench {
             what: Bench::Convert { repeat, paths },
         } => tokio::task::spawn_blocking(move || tx::bench::convert(&paths, repeat)).await?,
+        Command::Bench {
+            what: Bench::E2e {
+                json,
+                concurrency,
+                paths,
+            },
+        } => {
+            tx::bench::e2e(tx::bench::E2eOptions {
+                paths,
+                json,
+                concurrency,
+            })
+            .await
+        }
     }
 }

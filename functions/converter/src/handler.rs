@@ -4,12 +4,14 @@
 
 use std::sync::Arc;
 
-use tx_shared::domain::convert::{ConvertRequest, ConvertResult};
+use std::time::Instant;
+
+use tx_shared::domain::convert::{ConvertRequest, ConvertResult, ConvertStages};
 use tx_shared::ports::ObjectStore;
 use tx_shared::ports::object_store::validate_key;
 
 use crate::bundle::ZipSink;
-use crate::convert::{Report, convert_path_to_sink};
+use crate::convert::{Report, convert_path_to_sink, process_cpu_seconds};
 use crate::error::ConvertError;
 use crate::fetch;
 use crate::limits::Limits;
@@ -33,8 +35,11 @@ pub struct ConverterDeps {
 /// operator reading CloudWatch (or `tx serve`'s output) sees what was
 /// converted, how long it took and how it ended without opening the bucket.
 pub async fn handle(req: ConvertRequest, deps: &ConverterDeps) -> ConvertResult {
-    let started = std::time::Instant::now();
-    let outcome = run(&req, deps).await;
+    let started = Instant::now();
+    let cpu_before = process_cpu_seconds();
+    let mut stages = ConvertStages::default();
+    let outcome = run(&req, deps, &mut stages).await;
+    stages.cpu_s = process_cpu_seconds().zip(cpu_before).map(|(after, before)| after - before);
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match &outcome {
         Ok(done) => tracing::info!(
@@ -44,6 +49,11 @@ pub async fn handle(req: ConvertRequest, deps: &ConverterDeps) -> ConvertResult 
             warnings = done.warnings.len(),
             errors = done.errors.len(),
             elapsed_ms,
+            fetch_s = stages.fetch_s,
+            unpack_s = stages.unpack_s,
+            convert_s = stages.convert_s,
+            bundle_s = stages.bundle_s,
+            cpu_s = stages.cpu_s.unwrap_or(f64::NAN),
             "converted"
         ),
         Err(e) => tracing::warn!(identifier = %req.identifier, elapsed_ms, "conversion failed: {e}"),
@@ -57,6 +67,7 @@ pub async fn handle(req: ConvertRequest, deps: &ConverterDeps) -> ConvertResult 
             output: Some(req.output_key.clone()),
             resource_type: done.resource_type,
             input_format: done.input_format,
+            stages: Some(stages),
         },
         Err(e) => ConvertResult {
             success: false,
@@ -66,6 +77,7 @@ pub async fn handle(req: ConvertRequest, deps: &ConverterDeps) -> ConvertResult 
             output: None,
             resource_type: None,
             input_format: None,
+            stages: Some(stages),
         },
     }
 }
@@ -78,6 +90,10 @@ struct Done {
     errors: Vec<String>,
     resource_type: Option<String>,
     input_format: Option<String>,
+    /// Seconds of the conversion, archive opening included.
+    seconds: f64,
+    /// Seconds of the conversion proper.
+    convert_seconds: f64,
 }
 
 impl Done {
@@ -91,6 +107,8 @@ impl Done {
             errors: report.errors,
             resource_type: Some(report.manifest.resource_type.as_str().to_string()),
             input_format: Some(report.input_format),
+            seconds: report.seconds,
+            convert_seconds: report.convert_seconds,
         }
     }
 
@@ -102,6 +120,8 @@ impl Done {
             errors: Vec::new(),
             resource_type: None,
             input_format: None,
+            seconds: 0.0,
+            convert_seconds: 0.0,
         }
     }
 }
@@ -109,7 +129,9 @@ impl Done {
 /// Fetches the release's files, then publishes a prebuilt site bundle among
 /// them as it is, or else fetches and converts the source; either way the
 /// files are downloads in the same zip, which is checked and uploaded.
-async fn run(req: &ConvertRequest, deps: &ConverterDeps) -> Result<Done, ConvertError> {
+/// Each stage's time goes into `stages` as it ends.
+async fn run(req: &ConvertRequest, deps: &ConverterDeps, stages: &mut ConvertStages) -> Result<Done, ConvertError> {
+    let fetching = Instant::now();
     validate_key(&req.output_key)?;
     let work = tempfile::tempdir().map_err(|e| ConvertError::io("temporary folder", e))?;
     let assets_dir = work.path().join("assets");
@@ -125,6 +147,7 @@ async fn run(req: &ConvertRequest, deps: &ConverterDeps) -> Result<Done, Convert
         &mut fetch_log,
     )
     .await?;
+    stages.fetch_s = fetching.elapsed().as_secs_f64();
     let out_zip = work.path().join("output.zip");
     let (out, limits) = (out_zip.clone(), deps.limits.clone());
     let assets2 = assets.clone();
@@ -133,6 +156,7 @@ async fn run(req: &ConvertRequest, deps: &ConverterDeps) -> Result<Done, Convert
         Some(log) => Done::prebuilt(log),
         None => {
             let archive = work.path().join("source.zip");
+            let fetching = Instant::now();
             fetch::fetch(
                 &req.source,
                 &archive,
@@ -142,8 +166,10 @@ async fn run(req: &ConvertRequest, deps: &ConverterDeps) -> Result<Done, Convert
                 &mut fetch_log,
             )
             .await?;
+            stages.fetch_s += fetching.elapsed().as_secs_f64();
             let (out, limits, repo) = (out_zip.clone(), deps.limits.clone(), req.repo_name.clone());
-            blocking(move || {
+            let converting = Instant::now();
+            let done = blocking(move || {
                 let mut sink = ZipSink::create(&out)?;
                 // A build that is not a release's has no downloads.json.
                 let downloads = if assets.is_empty() {
@@ -154,9 +180,14 @@ async fn run(req: &ConvertRequest, deps: &ConverterDeps) -> Result<Done, Convert
                 let report = convert_path_to_sink(&archive, &repo, &limits, &mut sink)?;
                 Ok(Done::converted(report, downloads))
             })
-            .await?
+            .await?;
+            stages.unpack_s = done.seconds - done.convert_seconds;
+            stages.convert_s = done.convert_seconds;
+            stages.bundle_s = converting.elapsed().as_secs_f64() - done.seconds;
+            done
         }
     };
+    let bundling = Instant::now();
     done.log.splice(0..0, fetch_log);
     // The publisher unpacks with the output limits: refuse here, before the
     // upload, what it would refuse after it.
@@ -164,6 +195,7 @@ async fn run(req: &ConvertRequest, deps: &ConverterDeps) -> Result<Done, Convert
     deps.cdn
         .put_file(&req.output_key, &out_zip, "application/zip")
         .await?;
+    stages.bundle_s += bundling.elapsed().as_secs_f64();
     Ok(done)
 }
 

@@ -280,6 +280,7 @@ fn new_job(req: &JobRequest, deps: &ManagerDeps) -> Job {
         errors: Vec::new(),
         output: None,
         callback_pending: false,
+        stages: None,
     };
     NewerCommit::of(req, format!("{}: requested", tx_shared::time::format(&now))).apply(&mut job);
     job

@@ -101,6 +101,7 @@ fn ok_converter(req: ConvertRequest) -> Result<Value, String> {
         output: Some(req.output_key),
         resource_type: Some("bible".into()),
         input_format: Some("usfm".into()),
+        ..ConvertResult::default()
     })
     .map_err(|e| e.to_string())
 }

@@ -54,6 +54,27 @@ pub struct ConvertResult {
     /// The input format it found (`usfm`, `md`, `tsv`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_format: Option<String>,
+    /// How long each stage took, so an operator (and `tx bench e2e`) sees
+    /// where a build's time went without reading the converter's logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stages: Option<ConvertStages>,
+}
+
+/// Seconds of a conversion's stages, and the CPU it cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConvertStages {
+    /// Downloading the source and the release's files.
+    pub fetch_s: f64,
+    /// Opening the archive and indexing it (read in place, not extracted).
+    pub unpack_s: f64,
+    /// Manifest to pages, written into the output zip.
+    pub convert_s: f64,
+    /// Closing, checking and storing the output zip.
+    pub bundle_s: f64,
+    /// User + system CPU seconds of the converter's process over the whole
+    /// invocation (on Lambda, the converter alone), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_s: Option<f64>,
 }
 
 /// Files every output zip holds at its root, besides the pages.

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::convert::ConvertStages;
 use super::job_request::ReleaseAsset;
 use crate::identity::{GitRef, Segment};
 
@@ -227,6 +228,9 @@ pub struct Job {
     /// site: the sweep re-sends every callback still pending.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub callback_pending: bool,
+    /// How long the converter's stages took in the attempt that finished it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stages: Option<ConvertStages>,
 }
 
 /// How long a finished job's row is kept before the table's TTL removes it.

@@ -55,6 +55,7 @@ impl Job {
         done.warnings = result.warnings;
         done.errors = result.errors;
         done.output = if result.success { result.output } else { None };
+        done.stages = result.stages;
         if let Some(rt) = result.resource_type {
             done.resource_type = rt;
         }

@@ -60,6 +60,7 @@ pub fn job(id: &str, repo: &str, minutes: i64) -> Job {
         errors: Vec::new(),
         output: None,
         callback_pending: false,
+        stages: None,
     }
 }
 

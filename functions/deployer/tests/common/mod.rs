@@ -185,6 +185,7 @@ pub fn job(owner: &str, repo: &str, commit: &str, minutes: i64) -> Job {
         errors: vec![],
         output: None,
         callback_pending: false,
+        stages: None,
     }
 }
 

@@ -176,6 +176,7 @@ pub fn job_for(request: &JobRequest, job_id: &str) -> Job {
         errors: vec![],
         output: None,
         callback_pending: false,
+        stages: None,
     }
 }
 

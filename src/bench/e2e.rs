@@ -1,0 +1,391 @@
+//! `tx bench e2e [--json] [PATH…]`: webhook → published page on the
+//! embedded runtime, against a loopback forge, with where the time went.
+//!
+//! Each input (a repository archive as a forge serves it, or a folder, which
+//! is zipped as one) is published on the forge and pushed with a signed
+//! webhook; the bench follows the build log in the CDN bucket (the callback
+//! is done when it is final there) and on the website (the deployer is done
+//! when it is final there). The job row gives the queue and converter
+//! figures, the converter's own stages the rest. In the same run, `tx bench
+//! convert`'s time for the same input (best of three) is the yardstick.
+//! Then the webhook path alone: pushes to a runtime that stores jobs but
+//! runs none, one at a time and then all at once.
+//!
+//! Without PATHs it runs the set the README quotes, from the corpus
+//! (`TX_CORPUS`, else `../shared/corpus`): a one-book repository, the BSB as
+//! a repository, `en_ult.zip` and `en_tn.v84.zip`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use tx_converter::{Limits, bench_convert};
+use tx_shared::domain::build_log::{BUILD_LOG, BuildLog};
+use tx_shared::domain::convert::ConvertStages;
+use tx_shared::domain::job::{Job, commit10, site_prefix};
+use tx_shared::ports::ObjectStore;
+
+use crate::demo::DEMO_OWNER;
+use crate::demo::forge::DemoForge;
+use crate::runtime::Runtime;
+
+/// Longest wait for one input's page.
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How often the build logs are looked at while a build runs.
+const FOLLOW_EVERY: Duration = Duration::from_millis(5);
+
+/// Sequential webhook deliveries measured (after a few unmeasured ones).
+const SEQUENTIAL: usize = 100;
+
+/// The inputs of the README's figures, relative to the corpus.
+const DEFAULT_INPUTS: [&str; 4] = [
+    "repos/51-PHP.zip",
+    "bibles/bsb",
+    "repos/en_ult.zip",
+    "repos/en_tn.v84.zip",
+];
+
+/// What `tx bench e2e` is asked.
+#[derive(Debug, Clone)]
+pub struct E2eOptions {
+    /// Inputs; empty for the default set.
+    pub paths: Vec<PathBuf>,
+    /// One JSON object per line instead of text.
+    pub json: bool,
+    /// Deliveries sent at once in the concurrent webhook measurement.
+    pub concurrency: usize,
+}
+
+/// One input, ready to push.
+struct Input {
+    /// As given (printed).
+    label: String,
+    /// Where `tx bench convert` reads it.
+    path: PathBuf,
+    /// Repository name on the forge.
+    repo: String,
+    /// The archive the forge serves.
+    archive: Vec<u8>,
+}
+
+/// Where one build's time went.
+struct Followed {
+    e2e_s: f64,
+    answer_s: f64,
+    queue_s: f64,
+    stages: ConvertStages,
+    callback_s: f64,
+    deploy_s: f64,
+}
+
+/// Runs the benchmark; one line (or JSON object) per input and per
+/// webhook concurrency on stdout.
+pub async fn e2e(options: E2eOptions) -> anyhow::Result<()> {
+    let inputs = inputs(&options.paths)?;
+    let forge = DemoForge::start(DEMO_OWNER).await?;
+    let secret = uuid::Uuid::new_v4().simple().to_string();
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+    let builds = tempfile::tempdir()?;
+    let runtime = Runtime::start(forge.runtime_options(builds.path(), &secret)).await?;
+    let pushing = Pusher {
+        forge: &forge,
+        http: &http,
+        hook: format!("{}/client/webhook", runtime.url()),
+        secret: &secret,
+    };
+    let mut outcome = Ok(());
+    for input in &inputs {
+        let convert_s = convert_seconds(&input.path).await?;
+        match follow(&runtime, &pushing, input).await {
+            Ok(f) => print_input(options.json, input, convert_s, &f),
+            Err(e) => {
+                println!("{}: error: {e:#}", input.label);
+                outcome = Err(e);
+            }
+        }
+    }
+    runtime.stop().await;
+
+    // The webhook path alone: jobs are stored, nothing runs.
+    let hooks = tempfile::tempdir()?;
+    let mut quiet = forge.runtime_options(hooks.path(), &secret);
+    quiet.deliver_events = false;
+    let runtime = Runtime::start(quiet).await?;
+    let pushing = Pusher {
+        hook: format!("{}/client/webhook", runtime.url()),
+        ..pushing
+    };
+    let sequential = sequential_latencies(&pushing).await?;
+    print_webhook(options.json, 1, &sequential);
+    let concurrent = concurrent_latencies(&pushing, options.concurrency.max(1)).await?;
+    print_webhook(options.json, options.concurrency.max(1), &concurrent);
+    runtime.stop().await;
+    forge.stop().await;
+    outcome
+}
+
+/// Sends signed pushes to one hook.
+struct Pusher<'a> {
+    forge: &'a DemoForge,
+    http: &'a reqwest::Client,
+    hook: String,
+    secret: &'a str,
+}
+
+impl Pusher<'_> {
+    /// Pushes `commit` of `repo`; answers how long the webhook took.
+    async fn push(&self, repo: &str, commit: &str) -> anyhow::Result<Duration> {
+        let sent = Instant::now();
+        let (status, body) = self
+            .forge
+            .send_push(self.http, &self.hook, self.secret, repo, commit, "tx bench e2e")
+            .await?;
+        let took = sent.elapsed();
+        ensure!((200..300).contains(&status), "the webhook was answered {status}: {body}");
+        Ok(took)
+    }
+}
+
+/// The inputs named, or the default set from the corpus.
+fn inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
+    let paths: Vec<PathBuf> = if paths.is_empty() {
+        let corpus = std::env::var_os("TX_CORPUS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("../shared/corpus"));
+        if !corpus.is_dir() {
+            bail!(
+                "no inputs given and no corpus at {} (set TX_CORPUS or name the inputs)",
+                corpus.display()
+            );
+        }
+        DEFAULT_INPUTS.iter().map(|p| corpus.join(p)).collect()
+    } else {
+        paths.to_vec()
+    };
+    paths.iter().map(|p| input(p)).collect()
+}
+
+fn input(path: &Path) -> anyhow::Result<Input> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .with_context(|| format!("{} names no file", path.display()))?;
+    let stem = name.strip_suffix(".zip").unwrap_or(&name);
+    let repo: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .collect();
+    let archive = if path.is_dir() {
+        zip_folder(path, &repo)?
+    } else {
+        std::fs::read(path).with_context(|| format!("reading {}", path.display()))?
+    };
+    Ok(Input {
+        label: path.display().to_string(),
+        path: path.to_path_buf(),
+        repo,
+        archive,
+    })
+}
+
+/// A folder as a forge's archive of it: every file under `<repo>/`.
+fn zip_folder(dir: &Path, repo: &str) -> anyhow::Result<Vec<u8>> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for file in files {
+        let relative = file.strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
+        zip.start_file(format!("{repo}/{relative}"), options)?;
+        zip.write_all(&std::fs::read(&file)?)?;
+    }
+    Ok(zip.finish()?.into_inner())
+}
+
+/// `tx bench convert`'s figure for `path`: the best of three conversions.
+async fn convert_seconds(path: &Path) -> anyhow::Result<f64> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let limits = Limits::default();
+        let mut best = f64::INFINITY;
+        for _ in 0..3 {
+            best = best.min(bench_convert(&path, &limits)?.convert_seconds);
+        }
+        Ok(best)
+    })
+    .await?
+}
+
+/// Pushes `input` as a new commit and follows it to its published page.
+async fn follow(runtime: &Runtime, pushing: &Pusher<'_>, input: &Input) -> anyhow::Result<Followed> {
+    let commit = new_commit();
+    pushing.forge.publish(&input.repo, &commit, input.archive.clone());
+    let pushed_at = Utc::now();
+    let sent = Instant::now();
+    let answer = pushing.push(&input.repo, &commit).await?;
+    let prefix = site_prefix(DEMO_OWNER, &input.repo, commit10(&commit));
+    let (cdn, website) = (&runtime.functions.cdn, &runtime.functions.website);
+    let mut called_back = None;
+    let published = loop {
+        if called_back.is_none() && is_final(cdn.as_ref(), &prefix).await? {
+            called_back = Some(sent.elapsed());
+        }
+        if is_final(website.as_ref(), &prefix).await? {
+            break sent.elapsed();
+        }
+        ensure!(sent.elapsed() < PUBLISH_TIMEOUT, "{prefix} not published within {PUBLISH_TIMEOUT:?}");
+        tokio::time::sleep(FOLLOW_EVERY).await;
+    };
+    let called_back = called_back.unwrap_or(published);
+    let job = job_of(runtime, &input.repo).await?;
+    let since_push = |t: Option<DateTime<Utc>>| -> f64 {
+        t.map(|t| (t - pushed_at).num_microseconds().unwrap_or(0) as f64 / 1e6)
+            .unwrap_or(0.0)
+    };
+    let started = since_push(job.started_at);
+    let ended = since_push(job.ended_at);
+    Ok(Followed {
+        e2e_s: published.as_secs_f64(),
+        answer_s: answer.as_secs_f64(),
+        queue_s: (started - answer.as_secs_f64()).max(0.0),
+        stages: job.stages.unwrap_or_default(),
+        callback_s: (called_back.as_secs_f64() - ended).max(0.0),
+        deploy_s: (published - called_back).as_secs_f64(),
+    })
+}
+
+async fn is_final(store: &dyn ObjectStore, prefix: &str) -> anyhow::Result<bool> {
+    let Some(bytes) = store.get(&format!("{prefix}{BUILD_LOG}")).await? else {
+        return Ok(false);
+    };
+    let log: BuildLog = serde_json::from_slice(&bytes).context("reading a build log")?;
+    Ok(log.status.is_final())
+}
+
+async fn job_of(runtime: &Runtime, repo: &str) -> anyhow::Result<Job> {
+    let jobs = &runtime.functions.manager.jobs;
+    jobs.by_repo(&format!("{DEMO_OWNER}/{repo}"), 1)
+        .await?
+        .into_iter()
+        .next()
+        .with_context(|| format!("no job for {repo}"))
+}
+
+/// A fresh 40-hex commit id.
+fn new_commit() -> String {
+    let a = uuid::Uuid::new_v4().simple().to_string();
+    let b = uuid::Uuid::new_v4().simple().to_string();
+    format!("{a}{}", &b[..8])
+}
+
+/// Answer times of [`SEQUENTIAL`] pushes sent one after another, each to
+/// its own repository (a few unmeasured ones first open the connection).
+async fn sequential_latencies(pushing: &Pusher<'_>) -> anyhow::Result<Vec<Duration>> {
+    for i in 0..5 {
+        pushing.push(&format!("warm-{i:03}"), &new_commit()).await?;
+    }
+    let mut took = Vec::with_capacity(SEQUENTIAL);
+    for i in 0..SEQUENTIAL {
+        took.push(pushing.push(&format!("seq-{i:03}"), &new_commit()).await?);
+    }
+    Ok(took)
+}
+
+/// Answer times of `n` pushes sent at once, each to its own repository.
+async fn concurrent_latencies(pushing: &Pusher<'_>, n: usize) -> anyhow::Result<Vec<Duration>> {
+    let pushes = (0..n).map(|i| async move { pushing.push(&format!("burst-{i:03}"), &new_commit()).await });
+    futures::future::join_all(pushes).await.into_iter().collect()
+}
+
+/// The `p`-th percentile (0–100) of `samples`, in milliseconds.
+fn percentile_ms(samples: &[Duration], p: f64) -> f64 {
+    let mut sorted: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+    sorted.sort_by(f64::total_cmp);
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn stages_json(f: &Followed) -> Value {
+    json!({
+        "answer": f.answer_s,
+        "queue": f.queue_s,
+        "fetch": f.stages.fetch_s,
+        "unpack": f.stages.unpack_s,
+        "convert": f.stages.convert_s,
+        "bundle": f.stages.bundle_s,
+        "callback": f.callback_s,
+        "deploy": f.deploy_s,
+    })
+}
+
+fn print_input(as_json: bool, input: &Input, convert_s: f64, f: &Followed) {
+    if as_json {
+        let line = json!({
+            "input": input.label,
+            "e2e_s": f.e2e_s,
+            "convert_s": convert_s,
+            "converter_cpu_s": f.stages.cpu_s,
+            "stages": stages_json(f),
+        });
+        println!("{line}");
+        return;
+    }
+    let stages = stages_json(f);
+    let breakdown: Vec<String> = ["answer", "queue", "fetch", "unpack", "convert", "bundle", "callback", "deploy"]
+        .iter()
+        .map(|k| format!("{k}={:.3}", stages[k].as_f64().unwrap_or(0.0)))
+        .collect();
+    println!(
+        "{}: e2e_s={:.3} convert_s={:.3} ratio={:.2} | {} | converter_cpu_s={}",
+        input.label,
+        f.e2e_s,
+        convert_s,
+        f.e2e_s / convert_s.max(1e-9),
+        breakdown.join(" "),
+        f.stages.cpu_s.map(|c| format!("{c:.2}")).unwrap_or_else(|| "?".into()),
+    );
+}
+
+fn print_webhook(as_json: bool, concurrency: usize, samples: &[Duration]) {
+    let (p50, p99) = (percentile_ms(samples, 50.0), percentile_ms(samples, 99.0));
+    if as_json {
+        let line = json!({"webhook": {"concurrency": concurrency, "p50_ms": p50, "p99_ms": p99}});
+        println!("{line}");
+    } else {
+        println!(
+            "webhook: concurrency={concurrency} deliveries={} p50_ms={p50:.1} p99_ms={p99:.1}",
+            samples.len()
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_ranks_of_the_sorted_samples() {
+        let samples: Vec<Duration> = (1..=200).rev().map(Duration::from_millis).collect();
+        assert_eq!(percentile_ms(&samples, 50.0), 100.0);
+        assert_eq!(percentile_ms(&samples, 99.0), 198.0);
+        assert_eq!(percentile_ms(&samples[..1], 99.0), 200.0);
+    }
+}
