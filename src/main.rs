@@ -168,6 +168,10 @@ enum Bench {
         /// Webhook deliveries sent at once in the concurrent measurement.
         #[arg(long, default_value_t = 200)]
         concurrency: usize,
+        /// Then build the last input this many times more and compare the
+        /// resident memory after the fifth build with that after the last.
+        #[arg(long, default_value_t = 0)]
+        memory: usize,
         /// Repository archives or folders (default: the README's set from
         /// the corpus, `TX_CORPUS` or `../shared/corpus`).
         paths: Vec<PathBuf>,
@@ -176,6 +180,7 @@ enum Bench {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    tx_shared::memory::limit_malloc_arenas();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tx=info".into()),
@@ -294,16 +299,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             what: Bench::Convert { repeat, paths },
         } => tokio::task::spawn_blocking(move || tx::bench::convert(&paths, repeat)).await?,
         Command::Bench {
-            what: Bench::E2e {
-                json,
-                concurrency,
-                paths,
-            },
+            what:
+                Bench::E2e {
+                    json,
+                    concurrency,
+                    memory,
+                    paths,
+                },
         } => {
             tx::bench::e2e(tx::bench::E2eOptions {
                 paths,
                 json,
                 concurrency,
+                memory_builds: memory,
             })
             .await
         }

@@ -15,6 +15,7 @@ pub mod forges;
 pub mod http_client;
 pub mod identity;
 pub mod local;
+pub mod memory;
 pub mod ports;
 pub mod rc;
 pub mod signature;

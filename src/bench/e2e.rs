@@ -58,6 +58,9 @@ pub struct E2eOptions {
     pub json: bool,
     /// Deliveries sent at once in the concurrent webhook measurement.
     pub concurrency: usize,
+    /// Builds of the last input, one after another, after which the
+    /// process's resident memory is compared with that after five (0: none).
+    pub memory_builds: usize,
 }
 
 /// One input, ready to push.
@@ -68,8 +71,8 @@ struct Input {
     path: PathBuf,
     /// Repository name on the forge.
     repo: String,
-    /// The archive the forge serves.
-    archive: Vec<u8>,
+    /// The archive the forge serves (shared by every commit pushed).
+    archive: bytes::Bytes,
 }
 
 /// Where one build's time went.
@@ -88,7 +91,9 @@ pub async fn e2e(options: E2eOptions) -> anyhow::Result<()> {
     let inputs = inputs(&options.paths)?;
     let forge = DemoForge::start(DEMO_OWNER).await?;
     let secret = uuid::Uuid::new_v4().simple().to_string();
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()?;
     let builds = tempfile::tempdir()?;
     let runtime = Runtime::start(forge.runtime_options(builds.path(), &secret)).await?;
     let pushing = Pusher {
@@ -104,6 +109,17 @@ pub async fn e2e(options: E2eOptions) -> anyhow::Result<()> {
             Ok(f) => print_input(options.json, input, convert_s, &f),
             Err(e) => {
                 println!("{}: error: {e:#}", input.label);
+                outcome = Err(e);
+            }
+        }
+    }
+    if options.memory_builds > 0
+        && let Some(input) = inputs.last()
+    {
+        match memory(&runtime, &pushing, input, options.memory_builds).await {
+            Ok(m) => print_memory(options.json, input, &m),
+            Err(e) => {
+                println!("memory: error: {e:#}");
                 outcome = Err(e);
             }
         }
@@ -145,7 +161,10 @@ impl Pusher<'_> {
             .send_push(self.http, &self.hook, self.secret, repo, commit, "tx bench e2e")
             .await?;
         let took = sent.elapsed();
-        ensure!((200..300).contains(&status), "the webhook was answered {status}: {body}");
+        ensure!(
+            (200..300).contains(&status),
+            "the webhook was answered {status}: {body}"
+        );
         Ok(took)
     }
 }
@@ -177,13 +196,20 @@ fn input(path: &Path) -> anyhow::Result<Input> {
     let stem = name.strip_suffix(".zip").unwrap_or(&name);
     let repo: String = stem
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let archive = if path.is_dir() {
         zip_folder(path, &repo)?
     } else {
         std::fs::read(path).with_context(|| format!("reading {}", path.display()))?
-    };
+    }
+    .into();
     Ok(Input {
         label: path.display().to_string(),
         path: path.to_path_buf(),
@@ -208,13 +234,66 @@ fn zip_folder(dir: &Path, repo: &str) -> anyhow::Result<Vec<u8>> {
     }
     files.sort();
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for file in files {
         let relative = file.strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
         zip.start_file(format!("{repo}/{relative}"), options)?;
         zip.write_all(&std::fs::read(&file)?)?;
     }
     Ok(zip.finish()?.into_inner())
+}
+
+/// Resident memory after the fifth and the last of a run of builds.
+struct Memory {
+    builds: usize,
+    after_5_kb: u64,
+    after_all_kb: u64,
+}
+
+/// Builds `input` `builds` times in a row (each a new commit) and reads the
+/// process's resident memory after the fifth and after the last.
+async fn memory(
+    runtime: &Runtime,
+    pushing: &Pusher<'_>,
+    input: &Input,
+    builds: usize,
+) -> anyhow::Result<Memory> {
+    let mut after_5_kb = 0;
+    for n in 1..=builds {
+        follow(runtime, pushing, input).await?;
+        if n == 5.min(builds) {
+            after_5_kb = rss_kb().context("no VmRSS in /proc/self/status")?;
+        }
+    }
+    Ok(Memory {
+        builds,
+        after_5_kb,
+        after_all_kb: rss_kb().context("no VmRSS in /proc/self/status")?,
+    })
+}
+
+/// Resident memory of this process now (`VmRSS`), in KiB.
+fn rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn print_memory(as_json: bool, input: &Input, m: &Memory) {
+    let (five, all) = (m.after_5_kb as f64 / 1024.0, m.after_all_kb as f64 / 1024.0);
+    if as_json {
+        let line = json!({"memory": {"input": input.label, "builds": m.builds, "rss_after_5_mb": five, "rss_after_all_mb": all}});
+        println!("{line}");
+    } else {
+        println!(
+            "memory: {} builds of {}: rss_after_5_MB={five:.1} rss_after_{}_MB={all:.1} growth={:+.0}%",
+            m.builds,
+            input.label,
+            m.builds,
+            (all / five.max(1e-9) - 1.0) * 100.0
+        );
+    }
 }
 
 /// `tx bench convert`'s figure for `path`: the best of three conversions.
@@ -248,7 +327,10 @@ async fn follow(runtime: &Runtime, pushing: &Pusher<'_>, input: &Input) -> anyho
         if is_final(website.as_ref(), &prefix).await? {
             break sent.elapsed();
         }
-        ensure!(sent.elapsed() < PUBLISH_TIMEOUT, "{prefix} not published within {PUBLISH_TIMEOUT:?}");
+        ensure!(
+            sent.elapsed() < PUBLISH_TIMEOUT,
+            "{prefix} not published within {PUBLISH_TIMEOUT:?}"
+        );
         tokio::time::sleep(FOLLOW_EVERY).await;
     };
     let called_back = called_back.unwrap_or(published);
@@ -349,18 +431,23 @@ fn print_input(as_json: bool, input: &Input, convert_s: f64, f: &Followed) {
         return;
     }
     let stages = stages_json(f);
-    let breakdown: Vec<String> = ["answer", "queue", "fetch", "unpack", "convert", "bundle", "callback", "deploy"]
-        .iter()
-        .map(|k| format!("{k}={:.3}", stages[k].as_f64().unwrap_or(0.0)))
-        .collect();
+    let breakdown: Vec<String> = [
+        "answer", "queue", "fetch", "unpack", "convert", "bundle", "callback", "deploy",
+    ]
+    .iter()
+    .map(|k| format!("{k}={:.3}", stages[k].as_f64().unwrap_or(0.0)))
+    .collect();
     println!(
-        "{}: e2e_s={:.3} convert_s={:.3} ratio={:.2} | {} | converter_cpu_s={}",
+        "{}: e2e_s={:.3} convert_s={:.4} ratio={:.2} | {} | converter_cpu_s={}",
         input.label,
         f.e2e_s,
         convert_s,
         f.e2e_s / convert_s.max(1e-9),
         breakdown.join(" "),
-        f.stages.cpu_s.map(|c| format!("{c:.2}")).unwrap_or_else(|| "?".into()),
+        f.stages
+            .cpu_s
+            .map(|c| format!("{c:.2}"))
+            .unwrap_or_else(|| "?".into()),
     );
 }
 

@@ -40,7 +40,7 @@ pub struct RecordedStatus {
 
 #[derive(Default)]
 struct ForgeState {
-    archives: Mutex<HashMap<(String, String, String), Vec<u8>>>,
+    archives: Mutex<HashMap<(String, String, String), bytes::Bytes>>,
     statuses: Mutex<Vec<RecordedStatus>>,
     downloads: Mutex<usize>,
     /// While set, every archive download answers 500 (a forge outage).
@@ -126,11 +126,11 @@ impl DemoForge {
     }
 
     /// Makes `archive` the content of `repo` at `commit`.
-    pub fn publish(&self, repo: &str, commit: &str, archive: Vec<u8>) {
+    pub fn publish(&self, repo: &str, commit: &str, archive: impl Into<bytes::Bytes>) {
         if let Ok(mut a) = self.state.archives.lock() {
             a.insert(
                 (self.owner.clone(), repo.to_string(), commit.to_string()),
-                archive,
+                archive.into(),
             );
         }
     }

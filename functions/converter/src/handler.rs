@@ -39,7 +39,9 @@ pub async fn handle(req: ConvertRequest, deps: &ConverterDeps) -> ConvertResult 
     let cpu_before = process_cpu_seconds();
     let mut stages = ConvertStages::default();
     let outcome = run(&req, deps, &mut stages).await;
-    stages.cpu_s = process_cpu_seconds().zip(cpu_before).map(|(after, before)| after - before);
+    stages.cpu_s = process_cpu_seconds()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match &outcome {
         Ok(done) => tracing::info!(
@@ -130,7 +132,11 @@ impl Done {
 /// them as it is, or else fetches and converts the source; either way the
 /// files are downloads in the same zip, which is checked and uploaded.
 /// Each stage's time goes into `stages` as it ends.
-async fn run(req: &ConvertRequest, deps: &ConverterDeps, stages: &mut ConvertStages) -> Result<Done, ConvertError> {
+async fn run(
+    req: &ConvertRequest,
+    deps: &ConverterDeps,
+    stages: &mut ConvertStages,
+) -> Result<Done, ConvertError> {
     let fetching = Instant::now();
     validate_key(&req.output_key)?;
     let work = tempfile::tempdir().map_err(|e| ConvertError::io("temporary folder", e))?;

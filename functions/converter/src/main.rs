@@ -13,6 +13,7 @@ use tx_shared::domain::convert::{ConvertRequest, ConvertResult};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    tx_shared::memory::limit_malloc_arenas();
     let (config, aws) = tx_shared::aws::cold_start().await?;
     // Archives of a whole Bible from a slow forge: minutes, not seconds.
     let http = tx_shared::http_client::client(tx_shared::http_client::Role::Download)?;

@@ -13,6 +13,7 @@ use tx_shared::aws::{DynamoJobTable, DynamoManifestTable, S3Store};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    tx_shared::memory::limit_malloc_arenas();
     let (config, aws) = tx_shared::aws::cold_start().await?;
     let site = SiteConfig::from_config(&config);
     let deps = DeployerDeps {

@@ -52,6 +52,7 @@ fn trigger_of(payload: &Value) -> Trigger {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    tx_shared::memory::limit_malloc_arenas();
     let (config, aws) = tx_shared::aws::cold_start().await?;
     // Callbacks to the webhook client: it answers quickly or is retried.
     let http = reqwest::Client::builder()

@@ -13,6 +13,7 @@ use tx_webhook_client::{ClientDeps, HttpJobApi, handle_http};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    tx_shared::memory::limit_malloc_arenas();
     let (config, aws) = tx_shared::aws::cold_start().await?;
     // The webhook answers within API Gateway's 29 s: the job manager's API
     // and a release's tag lookup get a few seconds each, never more.
