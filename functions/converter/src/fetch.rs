@@ -6,8 +6,19 @@
 //! refused or dropped connection) is tried again, [`RETRIES`] times with
 //! exponential backoff (backon), before the build fails; each retry is a
 //! line of the build log. A 404 or a limit is final at once.
+//!
+//! A forge that answers but then sends a trickle (a byte now and then, each
+//! within the client's idle timeout) is given up once a [`RATE_WINDOW`]
+//! passes with less than [`MIN_BYTES_PER_WINDOW`]: the build fails in
+//! seconds, with the reason in its log, instead of holding a runner for the
+//! client's whole timeout. At most [`DOWNLOADS_PER_HOST`] downloads from
+//! one host run at once in a process (`tx serve` converts many
+//! repositories at a time), so one forge is not flooded and a slow one
+//! holds only its own builds.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
@@ -29,6 +40,33 @@ pub const RETRIES: usize = 2;
 
 /// The wait before the first retry; each next one doubles it (with jitter).
 const FIRST_WAIT: Duration = Duration::from_millis(500);
+
+/// The span over which a download's pace is judged.
+pub const RATE_WINDOW: Duration = Duration::from_secs(5);
+
+/// Downloads from one host (and port) at once in this process.
+pub const DOWNLOADS_PER_HOST: usize = 4;
+
+/// One semaphore per host downloaded from.
+static HOSTS: LazyLock<Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>> = LazyLock::new(Mutex::default);
+
+/// Waits for a download slot of `source`'s host.
+async fn host_slot(source: &str) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    let url = reqwest::Url::parse(source).ok()?;
+    let host = format!("{}:{}", url.host_str()?, url.port_or_known_default()?);
+    let gate = {
+        let mut hosts = HOSTS.lock().ok()?;
+        hosts
+            .entry(host)
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(DOWNLOADS_PER_HOST)))
+            .clone()
+    };
+    gate.acquire_owned().await.ok()
+}
+
+/// Least a download must bring in each [`RATE_WINDOW`] (64 KiB in 5 s,
+/// 13 KB/s: far below any forge that is working).
+pub const MIN_BYTES_PER_WINDOW: u64 = 64 * 1024;
 
 /// Downloads `source` into `dest`; returns the bytes written. Every retry
 /// of a transient failure is added to `log` (the build log).
@@ -100,6 +138,7 @@ impl Failed {
 
 /// One try of an `http(s)://` download.
 async fn download(source: &str, dest: &Path, http: &reqwest::Client, limits: &Limits) -> Result<u64, Failed> {
+    let _slot = host_slot(source).await;
     let mut resp = http
         .get(source)
         .send()
@@ -127,7 +166,8 @@ async fn download(source: &str, dest: &Path, http: &reqwest::Client, limits: &Li
         .await
         .map_err(|e| Failed::final_(ConvertError::io(DOWNLOAD, e)))?;
     let mut total: u64 = 0;
-    while let Some(chunk) = resp.chunk().await.map_err(|e| Failed::sending(source, &e))? {
+    let mut pace = Pace::new();
+    while let Some(chunk) = pace.next(source, &mut resp).await? {
         total += chunk.len() as u64;
         if total > limits.max_archive_bytes {
             return Err(Failed::final_(ConvertError::Limit(format!(
@@ -143,6 +183,57 @@ async fn download(source: &str, dest: &Path, http: &reqwest::Client, limits: &Li
         .await
         .map_err(|e| Failed::final_(ConvertError::io(DOWNLOAD, e)))?;
     Ok(total)
+}
+
+/// The download's pace: the bytes of the current [`RATE_WINDOW`].
+struct Pace {
+    window_ends: tokio::time::Instant,
+    in_window: u64,
+}
+
+impl Pace {
+    fn new() -> Pace {
+        Pace {
+            window_ends: tokio::time::Instant::now() + RATE_WINDOW,
+            in_window: 0,
+        }
+    }
+
+    /// The next chunk of `resp`; fails when a window ends with less than
+    /// [`MIN_BYTES_PER_WINDOW`] in it, whether or not a chunk is on its way.
+    async fn next(
+        &mut self,
+        source: &str,
+        resp: &mut reqwest::Response,
+    ) -> Result<Option<bytes::Bytes>, Failed> {
+        loop {
+            match tokio::time::timeout_at(self.window_ends, resp.chunk()).await {
+                Ok(chunk) => {
+                    let chunk = chunk.map_err(|e| Failed::sending(source, &e))?;
+                    self.in_window += chunk.as_ref().map_or(0, |c| c.len() as u64);
+                    if chunk.is_some() && tokio::time::Instant::now() >= self.window_ends {
+                        self.end_window(source)?;
+                    }
+                    return Ok(chunk);
+                }
+                Err(_) => self.end_window(source)?,
+            }
+        }
+    }
+
+    fn end_window(&mut self, source: &str) -> Result<(), Failed> {
+        if self.in_window < MIN_BYTES_PER_WINDOW {
+            return Err(Failed::final_(ConvertError::Fetch(format!(
+                "{source}: the forge sent {} bytes in {} s (at least {} are needed); download given up",
+                self.in_window,
+                RATE_WINDOW.as_secs(),
+                MIN_BYTES_PER_WINDOW
+            ))));
+        }
+        self.window_ends += RATE_WINDOW;
+        self.in_window = 0;
+        Ok(())
+    }
 }
 
 /// `s3://bucket/key` from the preconvert bucket (the only one allowed).

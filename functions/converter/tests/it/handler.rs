@@ -181,3 +181,42 @@ async fn http_sources_are_downloaded_within_limits() {
     let r = handle(request(&url, "tx/job/j4.zip"), &deps).await;
     assert!(!r.success && r.errors[0].contains("limit"), "{r:?}");
 }
+
+/// A forge that answers, then sends a byte every 300 ms (each well within
+/// the client's idle timeout), for at most 30 s.
+async fn serve_trickle() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let Ok((mut sock, _)) = listener.accept().await else {
+            return;
+        };
+        let mut buf = vec![0u8; 4096];
+        let _ = sock.read(&mut buf).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-length: 1000000\r\nconnection: close\r\n\r\n";
+        if sock.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        for _ in 0..100 {
+            if sock.write_all(b"x").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+    });
+    format!("http://{addr}/archive/master.zip")
+}
+
+#[tokio::test]
+async fn a_trickling_forge_fails_the_build_in_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (deps, cdn, _pre) = deps(dir.path());
+    let url = serve_trickle().await;
+    let started = std::time::Instant::now();
+    let r = handle(request(&url, "tx/job/slow.zip"), &deps).await;
+    let took = started.elapsed();
+    assert!(!r.success, "{r:?}");
+    assert!(r.errors[0].contains("download given up"), "{r:?}");
+    assert!(took < std::time::Duration::from_secs(8), "gave up after {took:?}");
+    assert!(cdn.get("tx/job/slow.zip").await.unwrap().is_none());
+}
