@@ -388,10 +388,52 @@ async fn sequential_latencies(pushing: &Pusher<'_>) -> anyhow::Result<Vec<Durati
     Ok(took)
 }
 
-/// Answer times of `n` pushes sent at once, each to its own repository.
+/// Answer times of `n` pushes sent at once, each to its own repository and
+/// on its own connection, as forges deliver. The bodies are built and signed
+/// before the clock starts, and each is sent from its own task, so what is
+/// measured is the server, not one client task preparing 200 requests.
 async fn concurrent_latencies(pushing: &Pusher<'_>, n: usize) -> anyhow::Result<Vec<Duration>> {
-    let pushes = (0..n).map(|i| async move { pushing.push(&format!("burst-{i:03}"), &new_commit()).await });
-    futures::future::join_all(pushes).await.into_iter().collect()
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(0)
+        .build()?;
+    let requests: Vec<reqwest::Request> = (0..n)
+        .map(|i| {
+            let payload = pushing
+                .forge
+                .push_payload(&format!("burst-{i:03}"), &new_commit(), "tx bench e2e");
+            let body = serde_json::to_vec(&payload)?;
+            let signature = tx_shared::signature::sign_hex(pushing.secret.as_bytes(), &body);
+            Ok(http
+                .post(&pushing.hook)
+                .header("content-type", "application/json")
+                .header("X-Gitea-Event", "push")
+                .header("X-Gitea-Delivery", uuid::Uuid::new_v4().to_string())
+                .header("X-Gitea-Signature", signature)
+                .body(body)
+                .build()?)
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut sends = tokio::task::JoinSet::new();
+    for request in requests {
+        let http = http.clone();
+        sends.spawn(async move {
+            let sent = Instant::now();
+            let status = http.execute(request).await.map(|r| r.status().as_u16());
+            (status, sent.elapsed())
+        });
+    }
+    let mut took = Vec::with_capacity(n);
+    while let Some(done) = sends.join_next().await {
+        let (status, elapsed) = done?;
+        let status = status?;
+        ensure!(
+            (200..300).contains(&status),
+            "a webhook of the burst was answered {status}"
+        );
+        took.push(elapsed);
+    }
+    Ok(took)
 }
 
 /// The `p`-th percentile (0–100) of `samples`, in milliseconds.

@@ -74,6 +74,7 @@ impl Db {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(backend)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
+        conn.set_prepared_statement_cache_capacity(64);
         Ok(Db {
             conn: Arc::new(Mutex::new(conn)),
             bell: Arc::new(Notify::new()),
@@ -101,6 +102,36 @@ impl Db {
     }
 }
 
+/// Statements through each connection's prepared-statement cache: a
+/// webhook runs the same dozen statements every time, so each SQL text is
+/// parsed once per connection instead of once per call.
+pub(crate) trait Cached {
+    /// `execute` of a cached statement.
+    fn run(&self, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize>;
+    /// `query_row` of a cached statement.
+    fn row<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn run(&self, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn row<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
 /// Maps SQLite errors to the ports' backend error.
 pub(crate) fn backend(e: rusqlite::Error) -> TableError {
     TableError::Backend(format!("sqlite: {e}"))
@@ -114,7 +145,7 @@ pub(crate) fn query_items<T: serde::de::DeserializeOwned>(
     args: &[&dyn rusqlite::ToSql],
 ) -> Result<Vec<T>, TableError> {
     let conn = db.lock()?;
-    let mut stmt = conn.prepare(sql).map_err(backend)?;
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
     let rows = stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(backend)?;
     rows.map(|row| {
         let text = row.map_err(backend)?;

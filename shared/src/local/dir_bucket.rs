@@ -97,21 +97,33 @@ impl ObjectStore for DirBucket {
 
     async fn put(&self, key: &str, body: Bytes, _content_type: &str) -> Result<(), StoreError> {
         let path = self.path_of(key)?;
-        let etag = hex::encode(&Sha256::digest(&body)[..16]);
         let size = body.len() as u64;
-        let tmp = Self::temp_beside(&path);
-        let write = async {
-            if let Some(dir) = path.parent() {
-                tokio::fs::create_dir_all(dir).await?;
+        // Only a notified object's record carries an ETag: the others (every
+        // page of a build) are not hashed at all.
+        let notified = self.notification.as_ref().is_some_and(|n| (n.fires)(key));
+        // One hop to a blocking thread for the folder, the write and the
+        // rename, instead of one per call.
+        let etag = tokio::task::spawn_blocking(move || -> std::io::Result<Option<String>> {
+            let tmp = Self::temp_beside(&path);
+            let write = || {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                std::fs::write(&tmp, &body)?;
+                std::fs::rename(&tmp, &path)
+            };
+            if let Err(e) = write() {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
             }
-            tokio::fs::write(&tmp, &body).await?;
-            tokio::fs::rename(&tmp, &path).await
-        };
-        if let Err(e) = write.await {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e.into());
+            Ok(notified.then(|| hex::encode(&Sha256::digest(&body)[..16])))
+        })
+        .await
+        .map_err(|e| StoreError::Backend(e.to_string()))??;
+        match etag {
+            Some(etag) => self.notify(key, size, &etag),
+            None => Ok(()),
         }
-        self.notify(key, size, &etag)
     }
 
     async fn put_file(&self, key: &str, source: &Path, _content_type: &str) -> Result<(), StoreError> {

@@ -6,7 +6,7 @@
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::Value;
 
-use super::db::{Db, backend};
+use super::db::{Cached, Db, backend};
 use crate::ports::TableError;
 
 /// Source name of the job table's stream.
@@ -46,9 +46,9 @@ impl EventLog {
         record_for: impl FnOnce(i64) -> Value,
     ) -> Result<i64, TableError> {
         let seq: i64 = tx
-            .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM events", [], |r| r.get(0))
+            .row("SELECT COALESCE(MAX(seq), 0) + 1 FROM events", [], |r| r.get(0))
             .map_err(backend)?;
-        tx.execute(
+        tx.run(
             "INSERT INTO events (seq, source, record) VALUES (?1, ?2, ?3)",
             params![seq, source, record_for(seq).to_string()],
         )
@@ -85,7 +85,9 @@ impl EventLog {
     pub fn after(&self, source: &str, after: i64, limit: usize) -> Result<Vec<LoggedEvent>, TableError> {
         let conn = self.db.lock()?;
         let mut stmt = conn
-            .prepare("SELECT seq, record FROM events WHERE source = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")
+            .prepare_cached(
+                "SELECT seq, record FROM events WHERE source = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+            )
             .map_err(backend)?;
         let rows = stmt
             .query_map(params![source, after, limit as i64], |r| {
@@ -105,7 +107,7 @@ impl EventLog {
     /// Records that `consumer` has handled everything up to `seq`.
     pub fn checkpoint(&self, consumer: &str, seq: i64) -> Result<(), TableError> {
         let conn = self.db.lock()?;
-        conn.execute(
+        conn.run(
             "INSERT INTO checkpoints (consumer, seq) VALUES (?1, ?2)
              ON CONFLICT (consumer) DO UPDATE SET seq = max(seq, excluded.seq)",
             params![consumer, seq],
@@ -124,7 +126,7 @@ impl EventLog {
     /// on-failure destination), so it is visible rather than lost.
     pub fn dead_letter(&self, consumer: &str, event: &LoggedEvent, reason: &str) -> Result<(), TableError> {
         let conn = self.db.lock()?;
-        conn.execute(
+        conn.run(
             "INSERT OR REPLACE INTO dead_letters (seq, consumer, reason, record) VALUES (?1, ?2, ?3, ?4)",
             params![event.seq, consumer, reason, event.record.to_string()],
         )
@@ -135,7 +137,7 @@ impl EventLog {
     /// Number of parked records of `consumer`.
     pub fn dead_letter_count(&self, consumer: &str) -> Result<i64, TableError> {
         let conn = self.db.lock()?;
-        conn.query_row(
+        conn.row(
             "SELECT count(*) FROM dead_letters WHERE consumer = ?1",
             params![consumer],
             |r| r.get(0),
@@ -150,7 +152,7 @@ impl EventLog {
 }
 
 fn checkpoint_of(conn: &rusqlite::Connection, consumer: &str) -> Result<i64, TableError> {
-    conn.query_row(
+    conn.row(
         "SELECT seq FROM checkpoints WHERE consumer = ?1",
         params![consumer],
         |r| r.get(0),

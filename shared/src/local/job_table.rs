@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde_json::Value;
 
-use super::db::{Db, backend, query_items};
+use super::db::{Cached, Db, backend, query_items};
 use super::event_log::{EventLog, JOB_STREAM};
 use super::stream_record::dynamodb_record;
 use crate::domain::job::{Job, JobStatus};
@@ -60,7 +60,7 @@ impl SqliteJobTable {
         let text = serde_json::to_string(&stored).map_err(|e| TableError::Malformed(e.to_string()))?;
         let new_image = to_image(&stored).map_err(|e| TableError::Malformed(e.to_string()))?;
         let old: Option<(u64, String)> = tx
-            .query_row(
+            .row(
                 "SELECT version, item FROM jobs WHERE job_id = ?1",
                 params![job.job_id],
                 |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
@@ -76,7 +76,7 @@ impl SqliteJobTable {
             }
             _ => return Err(TableError::Conflict(job.job_id.clone())),
         };
-        tx.execute(
+        tx.run(
             "INSERT INTO jobs (job_id, repo, created_at, status, version, item)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (job_id) DO UPDATE SET repo = excluded.repo, created_at = excluded.created_at,
@@ -128,7 +128,7 @@ impl SqliteJobTable {
             let mut conn = self.db.lock()?;
             let tx = conn.transaction().map_err(backend)?;
             let now: Option<(u64, String)> = tx
-                .query_row(
+                .row(
                     "SELECT version, job_id FROM queue_slots WHERE coalesce_key = ?1",
                     params![slot.key],
                     |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
@@ -141,7 +141,7 @@ impl SqliteJobTable {
             }
             if let Some(holder) = &holder_id {
                 let status: Option<String> = tx
-                    .query_row(
+                    .row(
                         "SELECT status FROM jobs WHERE job_id = ?1",
                         params![holder],
                         |r| r.get(0),
@@ -156,7 +156,7 @@ impl SqliteJobTable {
                 }
             }
             let stored = self.write_in(&tx, job, expected_version)?;
-            tx.execute(
+            tx.run(
                 "INSERT INTO queue_slots (coalesce_key, job_id, version) VALUES (?1, ?2, ?3)
                  ON CONFLICT (coalesce_key) DO UPDATE SET job_id = excluded.job_id, version = excluded.version",
                 params![slot.key, stored.job_id, (version + 1) as i64],
@@ -189,7 +189,7 @@ impl JobTable for SqliteJobTable {
         let changed = self
             .db
             .lock()?
-            .execute(
+            .run(
                 "UPDATE jobs SET item = json_set(item, '$.lease_until', ?3)
                  WHERE job_id = ?1 AND version = ?2",
                 params![job_id, version as i64, crate::time::format(&until)],
@@ -241,7 +241,7 @@ impl JobTable for SqliteJobTable {
     async fn repos(&self) -> Result<Vec<String>, TableError> {
         let conn = self.db.lock()?;
         let mut stmt = conn
-            .prepare("SELECT DISTINCT repo FROM jobs ORDER BY repo")
+            .prepare_cached("SELECT DISTINCT repo FROM jobs ORDER BY repo")
             .map_err(backend)?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(backend)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(backend)
@@ -269,7 +269,7 @@ impl JobTable for SqliteJobTable {
         expires_at: i64,
     ) -> Result<(), TableError> {
         let conn = self.db.lock()?;
-        conn.execute(
+        conn.run(
             "INSERT INTO deliveries (delivery_id, job_id, expires_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (delivery_id) DO UPDATE SET job_id = excluded.job_id, expires_at = excluded.expires_at",
             params![delivery_id, job_id, expires_at],
@@ -281,7 +281,7 @@ impl JobTable for SqliteJobTable {
     async fn delivery(&self, delivery_id: &str) -> Result<Option<String>, TableError> {
         let conn = self.db.lock()?;
         // Expired rows are ignored (no TTL process here, as DynamoDB's is lazy).
-        conn.query_row(
+        conn.row(
             "SELECT job_id FROM deliveries WHERE delivery_id = ?1 AND expires_at > ?2",
             params![delivery_id, chrono::Utc::now().timestamp()],
             |r| r.get(0),
@@ -293,7 +293,7 @@ impl JobTable for SqliteJobTable {
     async fn queue_slot(&self, key: &str) -> Result<QueueSlot, TableError> {
         let conn = self.db.lock()?;
         let row: Option<(u64, String)> = conn
-            .query_row(
+            .row(
                 "SELECT version, job_id FROM queue_slots WHERE coalesce_key = ?1",
                 params![key],
                 |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
@@ -304,7 +304,7 @@ impl JobTable for SqliteJobTable {
             return Ok(QueueSlot::empty(key));
         };
         let item: Option<String> = conn
-            .query_row(
+            .row(
                 "SELECT item FROM jobs WHERE job_id = ?1",
                 params![holder_id],
                 |r| r.get(0),
@@ -328,7 +328,7 @@ impl JobTable for SqliteJobTable {
             let mut conn = self.db.lock()?;
             let tx = conn.transaction().map_err(backend)?;
             let item: Option<String> = tx
-                .query_row("SELECT item FROM jobs WHERE job_id = ?1", params![job_id], |r| {
+                .row("SELECT item FROM jobs WHERE job_id = ?1", params![job_id], |r| {
                     r.get(0)
                 })
                 .optional()

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use rusqlite::params;
 
-use super::db::{Db, backend, query_items};
+use super::db::{Cached, Db, backend, query_items};
 use crate::domain::manifest::ManifestRow;
 use crate::ports::{ManifestTable, TableError};
 
@@ -29,7 +29,7 @@ impl ManifestTable for SqliteManifestTable {
     async fn put(&self, row: &ManifestRow) -> Result<(), TableError> {
         let text = serde_json::to_string(row).map_err(|e| TableError::Malformed(e.to_string()))?;
         let conn = self.db.lock()?;
-        conn.execute(
+        conn.run(
             "INSERT INTO manifests (repo, item) VALUES (?1, ?2)
              ON CONFLICT (repo) DO UPDATE SET item = excluded.item",
             params![row.repo, text],

@@ -4,7 +4,9 @@
 //!
 //! A message is acknowledged (deleted) only after the deployer succeeded; a
 //! failed one stays in the queue and is received again after the queue's
-//! visibility timeout, so every build log is deployed at least once.
+//! visibility timeout, so every build log is deployed at least once. The
+//! messages of one receive are deployed at once (Lambda's SQS mapping runs
+//! its batches concurrently; a standard queue keeps no order anyway).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,9 +38,7 @@ pub async fn run(queue: S3EventQueue, functions: Arc<Functions>, mut stop: watch
         match received {
             Ok(messages) => {
                 failures = 0;
-                for message in messages {
-                    deliver(&queue, message, &functions).await;
-                }
+                futures::future::join_all(messages.into_iter().map(|m| deliver(&queue, m, &functions))).await;
             }
             Err(e) => {
                 failures += 1;

@@ -7,7 +7,8 @@
 //! reports in `batchItemFailures` is read again from its sequence number, up
 //! to the template's `MaximumRetryAttempts`, then skipped with an error (the
 //! sweep re-announces a job whose record was skipped), so it never blocks the
-//! records after it.
+//! records after it. The shards of one poll are handled at once, as the
+//! mapping's concurrent batches are: a slow build holds its own shard.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -80,11 +81,17 @@ impl JobStreamPoller {
                 }
                 Ok(batches) => {
                     failures = 0;
-                    let mut pause = Duration::ZERO;
-                    for batch in batches {
-                        pause = pause.max(self.deliver(batch, &functions).await);
-                    }
-                    pause
+                    let pattern = &self.pattern;
+                    let handled = futures::future::join_all(
+                        batches.into_iter().map(|b| handle(pattern, b, &functions)),
+                    )
+                    .await;
+                    handled
+                        .into_iter()
+                        .flatten()
+                        .map(|h| self.settle(h))
+                        .max()
+                        .unwrap_or(Duration::ZERO)
                 }
                 Err(e) => {
                     failures += 1;
@@ -106,28 +113,14 @@ impl JobStreamPoller {
         }
     }
 
-    /// Hands one shard's records to the job manager; answers how long to
+    /// Counts the attempts of a handled shard batch; answers how long to
     /// wait before the next poll (zero when all went through).
-    async fn deliver(&mut self, batch: ShardBatch, functions: &Functions) -> Duration {
-        let ShardBatch { shard_id, mut event } = batch;
-        let pattern = &self.pattern;
-        event
-            .records
-            .retain(|r| serde_json::to_value(r).is_ok_and(|v| matches(pattern, &v)));
-        if event.records.is_empty() {
-            return Duration::ZERO;
-        }
-        let sequence: Vec<String> = event
-            .records
-            .iter()
-            .filter_map(|r| r.change.sequence_number.clone())
-            .collect();
-        let response = tx_job_manager::handle_stream(event, &functions.manager).await;
-        let failed: Vec<String> = response
-            .batch_item_failures
-            .into_iter()
-            .filter_map(|f| f.item_identifier)
-            .collect();
+    fn settle(&mut self, handled: Handled) -> Duration {
+        let Handled {
+            shard_id,
+            sequence,
+            failed,
+        } = handled;
         for seq in &sequence {
             if !failed.contains(seq) {
                 self.attempts.remove(seq);
@@ -180,6 +173,42 @@ async fn open_reader(clients: &AwsClients, table: &str) -> anyhow::Result<Stream
 /// 200 ms per failure so far, at most [`MAX_BACKOFF`].
 fn backoff(failures: u32) -> Duration {
     (Duration::from_millis(200) * failures).min(MAX_BACKOFF)
+}
+
+/// A shard batch the job manager answered: its records' sequence numbers
+/// and those to deliver again.
+struct Handled {
+    shard_id: String,
+    sequence: Vec<String>,
+    failed: Vec<String>,
+}
+
+/// Hands one shard's records that pass `pattern` to the job manager; `None`
+/// when none did.
+async fn handle(pattern: &Value, batch: ShardBatch, functions: &Functions) -> Option<Handled> {
+    let ShardBatch { shard_id, mut event } = batch;
+    event
+        .records
+        .retain(|r| serde_json::to_value(r).is_ok_and(|v| matches(pattern, &v)));
+    if event.records.is_empty() {
+        return None;
+    }
+    let sequence: Vec<String> = event
+        .records
+        .iter()
+        .filter_map(|r| r.change.sequence_number.clone())
+        .collect();
+    let response = tx_job_manager::handle_stream(event, &functions.manager).await;
+    let failed = response
+        .batch_item_failures
+        .into_iter()
+        .filter_map(|f| f.item_identifier)
+        .collect();
+    Some(Handled {
+        shard_id,
+        sequence,
+        failed,
+    })
 }
 
 #[cfg(test)]
