@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail, ensure};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use tx_converter::{Limits, bench_convert};
+use tx_converter::{Limits, bench_convert, process_cpu_seconds};
 use tx_shared::domain::build_log::{BUILD_LOG, BuildLog};
 use tx_shared::domain::convert::ConvertStages;
 use tx_shared::domain::job::{Job, commit10, site_prefix};
@@ -135,10 +135,13 @@ pub async fn e2e(options: E2eOptions) -> anyhow::Result<()> {
         hook: format!("{}/client/webhook", runtime.url()),
         ..pushing
     };
+    let cpu_before = process_cpu_seconds();
     let sequential = sequential_latencies(&pushing).await?;
-    print_webhook(options.json, 1, &sequential);
+    let cpu_between = process_cpu_seconds();
+    print_webhook(options.json, 1, &sequential, cpu_spent(cpu_before, cpu_between));
     let concurrent = concurrent_latencies(&pushing, options.concurrency.max(1)).await?;
-    print_webhook(options.json, options.concurrency.max(1), &concurrent);
+    let cpu = cpu_spent(cpu_between, process_cpu_seconds());
+    print_webhook(options.json, options.concurrency.max(1), &concurrent, cpu);
     runtime.stop().await;
     forge.stop().await;
     outcome
@@ -493,15 +496,24 @@ fn print_input(as_json: bool, input: &Input, convert_s: f64, f: &Followed) {
     );
 }
 
-fn print_webhook(as_json: bool, concurrency: usize, samples: &[Duration]) {
+/// CPU seconds between two readings, when both were had.
+fn cpu_spent(before: Option<f64>, after: Option<f64>) -> Option<f64> {
+    after.zip(before).map(|(a, b)| a - b)
+}
+
+/// One webhook line; `cpu_s` is the whole process's CPU over the
+/// measurement (server and the bench's own client), per delivery.
+fn print_webhook(as_json: bool, concurrency: usize, samples: &[Duration], cpu_s: Option<f64>) {
     let (p50, p99) = (percentile_ms(samples, 50.0), percentile_ms(samples, 99.0));
+    let cpu_ms = cpu_s.map(|c| c * 1e3 / samples.len().max(1) as f64);
     if as_json {
-        let line = json!({"webhook": {"concurrency": concurrency, "p50_ms": p50, "p99_ms": p99}});
+        let line = json!({"webhook": {"concurrency": concurrency, "p50_ms": p50, "p99_ms": p99, "cpu_ms_per_delivery": cpu_ms}});
         println!("{line}");
     } else {
         println!(
-            "webhook: concurrency={concurrency} deliveries={} p50_ms={p50:.1} p99_ms={p99:.1}",
-            samples.len()
+            "webhook: concurrency={concurrency} deliveries={} p50_ms={p50:.1} p99_ms={p99:.1} cpu_ms_per_delivery={}",
+            samples.len(),
+            cpu_ms.map(|c| format!("{c:.2}")).unwrap_or_else(|| "?".into())
         );
     }
 }
