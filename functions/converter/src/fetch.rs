@@ -310,6 +310,27 @@ fn with_causes(err: &dyn std::error::Error) -> String {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn one_host_gets_at_most_its_share_of_downloads() {
+        let source = "http://slots.test:8080/o/r/archive/a.zip";
+        let mut held = Vec::new();
+        for _ in 0..DOWNLOADS_PER_HOST {
+            held.push(host_slot(source).await.expect("a slot"));
+        }
+        let wait = Duration::from_millis(50);
+        assert!(
+            tokio::time::timeout(wait, host_slot(source)).await.is_err(),
+            "a fifth download started"
+        );
+        let other = tokio::time::timeout(wait, host_slot("http://other.test/o/r/archive/a.zip")).await;
+        assert!(other.is_ok_and(|s| s.is_some()), "another host waited");
+        held.pop();
+        assert!(
+            tokio::time::timeout(wait, host_slot(source)).await.is_ok(),
+            "a freed slot was not given"
+        );
+    }
+
     #[test]
     fn s3_sources_split() {
         assert_eq!(parse_s3("s3://pre/a/b.zip"), Some(("pre", "a/b.zip")));

@@ -229,8 +229,9 @@ fn ignored(reason: String) -> Response<Body> {
 }
 
 /// Writes what a new (or coalesced) job needs in the CDN bucket: its first
-/// build log, and the older build's cancelled one. A redelivery (`existing`) writes nothing unless its first build log
-/// is missing (a previous delivery failed after the job was created).
+/// build log, and the older build's cancelled one. A redelivery (`existing`)
+/// writes nothing unless its first build log is missing (a previous delivery
+/// failed after the job was created).
 async fn record(deps: &ClientDeps, response: &JobResponse) -> Result<WebhookAnswer, ClientError> {
     let job = &response.job;
     let prefix = job.site_prefix();
