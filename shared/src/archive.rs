@@ -8,15 +8,15 @@
 //! is inflated, an archive over the size or entry limits, an entry whose
 //! name would escape the destination (absolute, `..`, drive letters,
 //! backslashes, control characters), symbolic links and device entries, and
-//! declared sizes over the limits. [`SafeZip::extract`] then streams one
-//! entry at a time to disk ([`SafeZip::read`] into memory), counting the bytes really inflated against the
-//! total, per-entry and compression-ratio limits (a lying header changes
-//! nothing). Error messages name entries, never the server's paths: they end
+//! declared sizes over the limits. Entries are then read in place, one at a
+//! time ([`SafeZip::copy_to`], [`SafeZip::read`]), counting the bytes really
+//! inflated against the total, per-entry and compression-ratio limits (a
+//! lying header changes nothing). Error messages name entries, never the server's paths: they end
 //! up in public build logs.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const S_IFMT: u32 = 0o170_000;
 const S_IFREG: u32 = 0o100_000;
@@ -241,9 +241,15 @@ impl SafeZip {
         })
     }
 
-    /// The safe names of the file entries, in archive order.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.files.iter().map(|(_, n)| n.as_str())
+    /// The positions of the file entries, in archive order, the first of
+    /// each name only: of two entries with one name, every reader of an
+    /// archive (the converter's source, a release's bundle, the publisher)
+    /// takes the first.
+    pub fn positions(&self) -> Vec<usize> {
+        let mut seen = std::collections::HashSet::new();
+        (0..self.files.len())
+            .filter(|&p| seen.insert(self.files[p].1.as_str()))
+            .collect()
     }
 
     /// How many bytes the whole archive may unpack to: the total limit, and
@@ -254,38 +260,6 @@ impl SafeZip {
             .saturating_mul(self.limits.max_ratio)
             .max(self.limits.total_ratio_floor_bytes);
         self.limits.max_total_bytes.min(by_ratio)
-    }
-
-    /// Unpacks into `dest` the entries `target` maps to a relative output
-    /// path (`None` skips an entry; a returned path must itself be safe),
-    /// streaming each and counting the bytes really inflated. Returns
-    /// `(output path, file)` sorted by output path, later duplicates dropped.
-    pub fn extract(
-        mut self,
-        dest: &Path,
-        mut target: impl FnMut(&str) -> Option<String>,
-    ) -> Result<Vec<(String, PathBuf)>, ArchiveError> {
-        let mut out = Vec::with_capacity(self.files.len());
-        for position in 0..self.files.len() {
-            let Some(rel) = target(&self.files[position].1) else {
-                continue;
-            };
-            let rel = safe_entry_name(&rel).map_err(|reason| ArchiveError::UnsafeEntry {
-                entry: rel.clone(),
-                reason,
-            })?;
-            let path = dest.join(&rel);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            let mut file = io::BufWriter::new(File::create(&path)?);
-            self.copy_to(position, &mut file)?;
-            file.flush()?;
-            out.push((rel, path));
-        }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        out.dedup_by(|later, earlier| later.0 == earlier.0);
-        Ok(out)
     }
 
     /// How many file entries there are ([`SafeZip::name`] and
@@ -310,13 +284,38 @@ impl SafeZip {
         self.sizes.get(position).copied()
     }
 
-    /// Reads the file entry at `position` whole, with the same limits as
-    /// [`SafeZip::extract`]: what is published or converted straight from
+    /// Reads the file entry at `position` whole, with the limits of
+    /// [`SafeZip::copy_to`]: what is published or converted straight from
     /// the archive, without a copy on disk read back.
     pub fn read(&mut self, position: usize) -> Result<Vec<u8>, ArchiveError> {
         let mut bytes = Vec::new();
         self.copy_to(position, &mut bytes)?;
         Ok(bytes)
+    }
+
+    /// The first `limit` bytes of the entry at `position`, inflating no
+    /// more than that: enough to sniff a marker (not counted towards the
+    /// total, which a bounded read cannot threaten).
+    pub fn head(&mut self, position: usize, limit: usize) -> Result<Vec<u8>, ArchiveError> {
+        let (index, name) = self.entry(position)?;
+        let entry = self
+            .zip
+            .by_index(index)
+            .map_err(|e| ArchiveError::Unreadable(format!("{name}: {e}")))?;
+        let mut head = Vec::with_capacity(limit);
+        entry
+            .take(limit as u64)
+            .read_to_end(&mut head)
+            .map_err(|e| ArchiveError::Unreadable(format!("{name}: {e}")))?;
+        Ok(head)
+    }
+
+    /// The archive index and safe name of the file entry at `position`.
+    fn entry(&self, position: usize) -> Result<(usize, String), ArchiveError> {
+        self.files
+            .get(position)
+            .cloned()
+            .ok_or_else(|| ArchiveError::Unreadable(format!("no entry at {position}")))
     }
 
     /// Inflates the entry at `position` into `out`, counting the bytes
@@ -327,11 +326,7 @@ impl SafeZip {
         let total_cap = self.total_cap();
         let limits = self.limits;
         let packed_bytes = self.packed_bytes;
-        let (index, name) = self
-            .files
-            .get(position)
-            .cloned()
-            .ok_or_else(|| ArchiveError::Unreadable(format!("no entry at {position}")))?;
+        let (index, name) = self.entry(position)?;
         let first_read = !self.counted.contains(&position);
         let counted = if first_read { self.inflated } else { 0 };
         let mut entry = self
@@ -414,31 +409,36 @@ mod tests {
     }
 
     #[test]
-    fn extracts_with_renames_and_skips() {
+    fn entries_are_read_in_place_first_of_each_name() {
         let dir = tempfile::tempdir().unwrap();
         let zip_path = dir.path().join("a.zip");
         make_zip(
             &zip_path,
             &[
                 ("repo/a.md", b"# a"),
-                ("repo/skip.txt", b"x"),
                 ("repo/b/c.md", b"c"),
+                ("repo/a.md", b"# again"),
             ],
         );
-        let out = dir.path().join("out");
-        let z = SafeZip::open(&zip_path, ArchiveLimits::SOURCE).unwrap();
-        assert_eq!(
-            z.names().collect::<Vec<_>>(),
-            ["repo/a.md", "repo/skip.txt", "repo/b/c.md"]
+        let mut z = SafeZip::open(&zip_path, ArchiveLimits::SOURCE).unwrap();
+        let positions = z.positions();
+        let names: Vec<_> = positions.iter().filter_map(|&p| z.name(p)).collect();
+        assert_eq!(names, ["repo/a.md", "repo/b/c.md"]);
+        assert_eq!(z.read(positions[0]).unwrap(), b"# a");
+        assert_eq!(z.head(positions[1], 10).unwrap(), b"c");
+        assert_eq!(z.head(positions[0], 2).unwrap(), b"# ");
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().count() == 1,
+            "nothing written"
         );
-        let files = z
-            .extract(&out, |n| {
-                (!n.ends_with(".txt")).then(|| n.trim_start_matches("repo/").to_string())
-            })
-            .unwrap();
-        let names: Vec<_> = files.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["a.md", "b/c.md"]);
-        assert_eq!(std::fs::read_to_string(out.join("b/c.md")).unwrap(), "c");
+    }
+
+    /// Reads every entry, as a publisher or the converter would.
+    fn read_all(zip: &mut SafeZip) -> Result<(), ArchiveError> {
+        for p in zip.positions() {
+            zip.read(p)?;
+        }
+        Ok(())
     }
 
     #[test]
@@ -468,13 +468,10 @@ mod tests {
     #[test]
     fn bombs_are_stopped_per_entry_and_overall() {
         let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("out");
         // One entry: 8 MiB of zeros inflates far past 100x.
         let one = dir.path().join("one.zip");
         make_zip(&one, &[("zeros.txt", &vec![0u8; 8 * 1024 * 1024])]);
-        let err = SafeZip::open(&one, ArchiveLimits::SOURCE)
-            .unwrap()
-            .extract(&out, |n| Some(n.to_string()))
+        let err = read_all(&mut SafeZip::open(&one, ArchiveLimits::SOURCE).unwrap())
             .err()
             .unwrap()
             .to_string();
@@ -489,9 +486,7 @@ mod tests {
         let names: Vec<String> = (0..12).map(|i| format!("f{i}.txt")).collect();
         let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &zeros[..])).collect();
         make_zip(&many, &entries);
-        let err = SafeZip::open(&many, limits)
-            .unwrap()
-            .extract(&out, |n| Some(n.to_string()))
+        let err = read_all(&mut SafeZip::open(&many, limits).unwrap())
             .err()
             .unwrap()
             .to_string();

@@ -15,14 +15,14 @@
 //! (`TX_CORPUS`, else `../shared/corpus`): a one-book repository, the BSB as
 //! a repository, `en_ult.zip` and `en_tn.v84.zip`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use tx_converter::{Limits, bench_convert, process_cpu_seconds};
+use tx_converter::tree::SourceTree;
+use tx_converter::{Limits, bench_convert, process_cpu_seconds, rss_kb};
 use tx_shared::domain::build_log::{BUILD_LOG, BuildLog};
 use tx_shared::domain::convert::ConvertStages;
 use tx_shared::domain::job::{Job, commit10, site_prefix};
@@ -221,30 +221,16 @@ fn input(path: &Path) -> anyhow::Result<Input> {
     })
 }
 
-/// A folder as a forge's archive of it: every file under `<repo>/`.
+/// A folder as a forge's archive of it, listed by the converter's own
+/// folder reader (junk left out).
 fn zip_folder(dir: &Path, repo: &str) -> anyhow::Result<Vec<u8>> {
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(d) = pending.pop() {
-        for entry in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
-            let path = entry?.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    for file in files {
-        let relative = file.strip_prefix(dir)?.to_string_lossy().replace('\\', "/");
-        zip.start_file(format!("{repo}/{relative}"), options)?;
-        zip.write_all(&std::fs::read(&file)?)?;
-    }
-    Ok(zip.finish()?.into_inner())
+    let tree = SourceTree::from_folder(dir, Limits::default().max_file_bytes)?;
+    let files = tree
+        .files
+        .iter()
+        .map(|f| Ok((f.clone(), tree.read_bytes(f)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    crate::demo::examples::archive(repo, files)
 }
 
 /// Resident memory after the fifth and the last of a run of builds.
@@ -274,13 +260,6 @@ async fn memory(
         after_5_kb,
         after_all_kb: rss_kb().context("no VmRSS in /proc/self/status")?,
     })
-}
-
-/// Resident memory of this process now (`VmRSS`), in KiB.
-fn rss_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn print_memory(as_json: bool, input: &Input, m: &Memory) {

@@ -38,17 +38,32 @@ pub fn example_repos() -> anyhow::Result<Vec<ExampleRepo>> {
 }
 
 fn pack(dir: &Dir<'_>, repo: &str) -> anyhow::Result<Vec<u8>> {
+    let mut files = Vec::new();
+    collect(dir, &mut files);
+    let files = files
+        .into_iter()
+        .map(|f| {
+            Ok((
+                f.path().strip_prefix(dir.path())?.to_string_lossy().into_owned(),
+                f.contents(),
+            ))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    archive(repo, files)
+}
+
+/// A forge's archive of `repo`: each `(relative path, contents)` under
+/// `<repo>/`, in path order, with fixed timestamps (the same files give the
+/// same bytes, hence the same commit id).
+pub fn archive(repo: &str, mut files: Vec<(String, impl AsRef<[u8]>)>) -> anyhow::Result<Vec<u8>> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .last_modified_time(zip::DateTime::default());
-    let mut files = Vec::new();
-    collect(dir, &mut files);
-    files.sort_by(|a, b| a.path().cmp(b.path()));
-    for file in files {
-        let rel = file.path().strip_prefix(dir.path())?;
-        zip.start_file(format!("{repo}/{}", rel.to_string_lossy()), options)?;
-        zip.write_all(file.contents())?;
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    for (rel, contents) in files {
+        zip.start_file(format!("{repo}/{rel}"), options)?;
+        zip.write_all(contents.as_ref())?;
     }
     Ok(zip.finish()?.into_inner())
 }

@@ -265,8 +265,18 @@ pub fn process_cpu_seconds() -> Option<f64> {
 
 /// Peak resident set size of this process (`VmHWM` in /proc/self/status).
 pub fn peak_rss_kb() -> Option<u64> {
+    status_kb("VmHWM:")
+}
+
+/// Resident set size of this process now (`VmRSS` in /proc/self/status).
+pub fn rss_kb() -> Option<u64> {
+    status_kb("VmRSS:")
+}
+
+/// A KiB figure of /proc/self/status.
+fn status_kb(field: &str) -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = s.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 

@@ -31,7 +31,7 @@ pub mod warnings;
 
 pub use convert::{
     BenchFigures, Report, bench_convert, convert_path_dry, convert_path_to_dir, convert_path_to_sink,
-    convert_path_to_zip, convert_tree, open_input, peak_rss_kb, process_cpu_seconds,
+    convert_path_to_zip, convert_tree, open_input, peak_rss_kb, process_cpu_seconds, rss_kb,
 };
 pub use error::ConvertError;
 pub use handler::{ConverterDeps, handle};

@@ -9,7 +9,6 @@
 
 use std::path::{Path, PathBuf};
 
-use tx_shared::archive::SafeZip;
 use tx_shared::domain::build_log::BUILD_LOG;
 use tx_shared::domain::convert::output_files::{DOWNLOADS_DIR, DOWNLOADS_JSON, MANIFEST_JSON};
 use tx_shared::domain::convert::{Download, Downloads};
@@ -21,7 +20,7 @@ use crate::bundle::{Sink, ZipSink};
 use crate::error::ConvertError;
 use crate::fetch;
 use crate::limits::Limits;
-use crate::tree::{SourceTree, is_junk, strip_common_top};
+use crate::tree::SourceTree;
 use crate::unzip;
 
 /// The name of a bundle's start page.
@@ -98,29 +97,17 @@ fn over_limit(name: &str, limits: &Limits) -> ConvertError {
 }
 
 /// The first `.zip` asset whose root, or single top folder, holds
-/// `index.html`, opened in place (with the source's archive rules). An
+/// `index.html`, opened in place (with the source's archive rules: only its
+/// directory is read, so a zip that is a download is never inflated). An
 /// asset that is not a readable zip is simply not a bundle.
 pub fn site_bundle<'a>(assets: &'a [Fetched], limits: &Limits) -> Option<(&'a Fetched, SourceTree)> {
     assets
         .iter()
         .filter(|a| a.name.to_ascii_lowercase().ends_with(".zip"))
-        .filter(|asset| holds_index(&asset.path, limits))
         .find_map(|asset| {
             let tree = unzip::open(&asset.path, limits).ok()?;
             tree.has(INDEX_HTML).then_some((asset, tree))
         })
-}
-
-/// Whether the zip at `path` lists `index.html` at its root or in its single
-/// top folder, read from its directory alone: a zip that is a download is
-/// never unpacked.
-fn holds_index(path: &Path, limits: &Limits) -> bool {
-    let Ok(zip) = SafeZip::open(path, limits.archive()) else {
-        return false;
-    };
-    let names: Vec<String> = zip.names().filter(|n| !is_junk(n)).map(str::to_string).collect();
-    let (_, stripped) = strip_common_top(&names);
-    stripped.iter().any(|n| n == INDEX_HTML)
 }
 
 /// When one of `assets` is a prebuilt site bundle, writes the output zip at

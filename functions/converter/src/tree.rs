@@ -139,13 +139,7 @@ impl SourceTree {
         }
         match &self.source {
             Source::Folder(root) => std::fs::read(root.join(rel)).map_err(|e| ConvertError::io(rel, e)),
-            Source::Archive { zip, positions } => {
-                let position = positions.get(rel).copied().ok_or_else(|| missing(rel))?;
-                let mut zip = zip
-                    .lock()
-                    .map_err(|_| ConvertError::Output("the source archive's reader failed".into()))?;
-                Ok(zip.read(position)?)
-            }
+            Source::Archive { .. } => self.in_zip(rel, |zip, position| Ok(zip.read(position)?)),
         }
     }
 
@@ -161,7 +155,9 @@ impl SourceTree {
                     .map(|_| buf)
                     .unwrap_or_default()
             }
-            Source::Archive { .. } => self.read_bytes(rel).unwrap_or_default(),
+            Source::Archive { .. } => self
+                .in_zip(rel, |zip, position| Ok(zip.head(position, limit)?))
+                .unwrap_or_default(),
         };
         String::from_utf8_lossy(&head[..head.len().min(limit)]).into_owned()
     }
@@ -173,14 +169,27 @@ impl SourceTree {
             Source::Folder(root) => std::fs::metadata(root.join(rel))
                 .map(|m| m.len())
                 .map_err(|e| ConvertError::io(rel, e)),
-            Source::Archive { zip, positions } => {
-                let position = positions.get(rel).copied().ok_or_else(|| missing(rel))?;
-                let zip = zip
-                    .lock()
-                    .map_err(|_| ConvertError::Output("the source archive's reader failed".into()))?;
+            Source::Archive { .. } => self.in_zip(rel, |zip, position| {
                 zip.declared_size(position).ok_or_else(|| missing(rel))
-            }
+            }),
         }
+    }
+
+    /// Runs `f` on the archive and the position of `rel` in it (an archive
+    /// is read by one caller at a time).
+    fn in_zip<T>(
+        &self,
+        rel: &str,
+        f: impl FnOnce(&mut SafeZip, usize) -> Result<T, ConvertError>,
+    ) -> Result<T, ConvertError> {
+        let Source::Archive { zip, positions } = &self.source else {
+            return Err(missing(rel));
+        };
+        let position = positions.get(rel).copied().ok_or_else(|| missing(rel))?;
+        let mut zip = zip
+            .lock()
+            .map_err(|_| ConvertError::Output("the source archive's reader failed".into()))?;
+        f(&mut zip, position)
     }
 
     /// Total size of all files, for reports.

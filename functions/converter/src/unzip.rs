@@ -33,13 +33,14 @@ impl From<ArchiveError> for ConvertError {
 /// top folder stripped.
 pub fn open(archive: &Path, limits: &Limits) -> Result<SourceTree, ConvertError> {
     let zip = SafeZip::open(archive, limits.archive())?;
-    let kept: Vec<(usize, String)> = (0..zip.len())
+    let kept: Vec<(usize, String)> = zip
+        .positions()
+        .into_iter()
         .filter_map(|i| zip.name(i).map(|n| (i, n.to_string())))
         .filter(|(_, n)| !is_junk(n))
         .collect();
     let names: Vec<String> = kept.iter().map(|(_, n)| n.clone()).collect();
     let (_, stripped) = strip_common_top(&names);
-    // A later entry of the same name wins, as unpacking over it would.
     let entries = kept
         .into_iter()
         .map(|(i, _)| i)

@@ -9,7 +9,6 @@ use tx_shared::signature::{CALLBACK_SIGNATURE_HEADER, constant_time_eq, verify_h
 
 use crate::admin;
 use crate::deps::ManagerDeps;
-use crate::error::ManagerError;
 use crate::read_api;
 use crate::request::request_job;
 
@@ -97,12 +96,7 @@ async fn post_job(req: &Request, deps: &ManagerDeps) -> Response<Body> {
             };
             json(status, &answer)
         }
-        Err(e) => {
-            if let ManagerError::Table(t) = &e {
-                tracing::error!("job table: {t}");
-            }
-            error(e.status(), e.code(), e.public_message())
-        }
+        Err(e) => error(e.status(), e.code(), e.public_message()),
     }
 }
 

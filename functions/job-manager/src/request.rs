@@ -50,8 +50,18 @@ const RACE_RETRIES: u32 = 20;
 /// Longest pause between two tries, so the losers of one race spread out.
 const MAX_BACKOFF: StdDuration = StdDuration::from_millis(20);
 
-/// Serves one job request.
+/// Serves one job request. A table failure is logged here, with its
+/// details; the caller is told only that the table is unavailable
+/// ([`ManagerError::public_message`]).
 pub async fn request_job(req: JobRequest, deps: &ManagerDeps) -> Result<JobResponse, ManagerError> {
+    serve(req, deps).await.inspect_err(|e| {
+        if let ManagerError::Table(t) = e {
+            tracing::error!("job table: {t}");
+        }
+    })
+}
+
+async fn serve(req: JobRequest, deps: &ManagerDeps) -> Result<JobResponse, ManagerError> {
     validate(&req)?;
     let repo = format!("{}/{}", req.repo_owner, req.repo_name);
     let key = req.coalesce_key();
@@ -99,15 +109,12 @@ impl InProcessJobApi {
 #[async_trait]
 impl JobApi for InProcessJobApi {
     async fn request_job(&self, request: &JobRequest) -> Result<JobResponse, JobApiError> {
-        request_job(request.clone(), &self.deps).await.map_err(|e| {
-            if let ManagerError::Table(t) = &e {
-                tracing::error!("job table: {t}");
-            }
-            JobApiError::Refused {
+        request_job(request.clone(), &self.deps)
+            .await
+            .map_err(|e| JobApiError::Refused {
                 status: e.status(),
                 message: format!("{}: {}", e.code(), e.public_message()),
-            }
-        })
+            })
     }
 }
 

@@ -189,8 +189,9 @@ impl From<ArchiveError> for UnpackError {
 
 /// Reads `zip_path` entry by entry into `sender`, in archive order; large
 /// entries go to files under `large`. A `build_log.json` entry is skipped
-/// (the client writes that itself), and of two entries with one name the
-/// first is kept. Stops early, without error, when the uploads stopped.
+/// (the client writes that itself); of two entries with one name the first
+/// is read ([`SafeZip::positions`]). Stops early, without error, when the
+/// uploads stopped.
 fn read_entries(
     zip_path: &Path,
     large: &Path,
@@ -198,16 +199,12 @@ fn read_entries(
     sender: tokio::sync::mpsc::Sender<(String, Entry)>,
 ) -> Result<(), UnpackError> {
     let mut zip = SafeZip::open(zip_path, limits)?;
-    let mut seen = std::collections::HashSet::new();
-    for position in 0..zip.len() {
+    for position in zip.positions() {
         let Some(name) = zip.name(position).map(str::to_string) else {
             continue;
         };
         if name.rsplit('/').next() == Some(BUILD_LOG) {
             tracing::warn!(entry = %name, "output zip holds a build log; skipped (the client writes it)");
-            continue;
-        }
-        if !seen.insert(name.clone()) {
             continue;
         }
         let entry = if zip.declared_size(position).unwrap_or(0) > IN_MEMORY_BYTES {
